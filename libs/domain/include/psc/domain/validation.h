@@ -1,0 +1,40 @@
+// Validation of submissions against the catalogue. Pure: the caller passes
+// the catalogue and the current month (Europe/London).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "psc/domain/catalogue.h"
+#include "psc/domain/period.h"
+#include "psc/v1/events.pb.h"
+
+namespace psc {
+
+struct SubmissionLimits {
+  size_t max_rows = 10'000;
+  size_t max_bytes = 4 * 1024 * 1024;
+};
+
+// Largest numerator or denominator accepted. Keeps every sum far inside
+// int64 (50M observations x 1e9 < 2^63).
+inline constexpr int64_t kMaxCount = 1'000'000'000;
+
+// Checks a batch of observations: the submission id, the batch size and
+// every row (known organisation and measure, enrolment in that month, month
+// well-formed and not after `current_month`, counts in range, denominator
+// present exactly when the unit has one, numerator <= denominator for
+// proportions, no key twice). `request_bytes` is the size of the request as
+// received. Returns INVALID_ARGUMENT naming every bad row and field as
+// `rows[i].<field>`.
+absl::Status ValidateObservations(const Catalogue& catalogue, const v1::ObservationsSubmitted& batch,
+                                  size_t request_bytes, Month current_month,
+                                  const SubmissionLimits& limits = {});
+
+// Checks a learning submission: ids, collaborative, topic, kind, month,
+// text lengths, linked measures, and that no free text holds an NHS number.
+absl::Status ValidateLearning(const Catalogue& catalogue, const v1::Learning& learning,
+                              Month current_month);
+
+}  // namespace psc

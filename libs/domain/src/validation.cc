@@ -1,0 +1,174 @@
+#include "psc/domain/validation.h"
+
+#include <unordered_map>
+
+#include "psc/domain/strings.h"
+#include "psc/domain/ids.h"
+#include "psc/domain/nhs_number.h"
+#include "psc/domain/violations.h"
+
+namespace psc {
+namespace {
+
+constexpr size_t kMaxTitle = 200;
+constexpr size_t kMaxText = 4000;
+
+std::string Row(int i, std::string_view field) { return StrCat("rows[", i, "].", field); }
+
+bool NeedsDenominator(const v1::Measure& m) {
+  return m.unit() == v1::UNIT_PROPORTION || m.unit() == v1::UNIT_RATE;
+}
+
+void CheckMonth(const std::string& text, Month current, std::string field, Violations& v,
+                std::optional<Month>& out) {
+  out = Month::Parse(text);
+  if (!out) {
+    v.Add(std::move(field), "MALFORMED_MONTH",
+          StrCat("'", text, "' is not a month YYYY-MM (", Month::kMinYear, "..",
+                       Month::kMaxYear, ")"));
+  } else if (*out > current) {
+    v.Add(std::move(field), "MONTH_IN_FUTURE",
+          StrCat(text, " is after the current month ", current.ToString(),
+                       " (Europe/London)"));
+  }
+}
+
+void CheckCount(int64_t value, int64_t min, std::string field, Violations& v) {
+  if (value < 0) {
+    v.Add(std::move(field), "NEGATIVE", StrCat(value, " is negative"));
+  } else if (value < min) {
+    v.Add(std::move(field), "ZERO_DENOMINATOR", "must be at least 1");
+  } else if (value > kMaxCount) {
+    v.Add(std::move(field), "OUT_OF_RANGE",
+          StrCat(value, " is above the largest accepted count ", kMaxCount));
+  }
+}
+
+}  // namespace
+
+absl::Status ValidateObservations(const Catalogue& catalogue,
+                                  const v1::ObservationsSubmitted& batch, size_t request_bytes,
+                                  Month current_month, const SubmissionLimits& limits) {
+  Violations v;
+  if (!IsValidClientId(batch.submission_id())) {
+    v.Add("submission_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  if (batch.rows_size() == 0) {
+    v.Add("rows", "NO_ROWS", "a submission needs at least one row");
+  }
+  if (static_cast<size_t>(batch.rows_size()) > limits.max_rows) {
+    v.Add("rows", "TOO_MANY_ROWS",
+          StrCat(batch.rows_size(), " rows; at most ", limits.max_rows,
+                       " per submission: split the file"));
+  }
+  if (request_bytes > limits.max_bytes) {
+    v.Add("rows", "TOO_LARGE",
+          StrCat(request_bytes, " bytes; at most ", limits.max_bytes, " per submission"));
+  }
+  if (!v.empty()) return v.ToStatus("submission refused");
+
+  std::unordered_map<std::string, int> first_row;
+  first_row.reserve(batch.rows_size());
+  for (int i = 0; i < batch.rows_size(); ++i) {
+    const v1::Observation& row = batch.rows(i);
+    const v1::Organisation* org = catalogue.FindOrganisation(row.ods_code());
+    if (org == nullptr) {
+      v.Add(Row(i, "ods_code"), "UNKNOWN_ORGANISATION",
+            StrCat("organisation '", row.ods_code(), "' is not registered"));
+    }
+    const v1::Measure* measure = catalogue.FindMeasure(row.measure_id());
+    if (measure == nullptr) {
+      v.Add(Row(i, "measure_id"), "UNKNOWN_MEASURE",
+            StrCat("measure '", row.measure_id(), "' is not defined"));
+    }
+    std::optional<Month> month;
+    CheckMonth(row.month(), current_month, Row(i, "month"), v, month);
+    if (org != nullptr && measure != nullptr && month &&
+        !catalogue.IsEnrolled(row.ods_code(), row.measure_id(), *month)) {
+      v.Add(Row(i, "ods_code"), "NOT_ENROLLED",
+            StrCat(row.ods_code(), " is not enrolled for ", row.measure_id(), " in ",
+                         row.month()));
+    }
+    CheckCount(row.numerator(), 0, Row(i, "numerator"), v);
+    if (measure != nullptr) {
+      if (NeedsDenominator(*measure)) {
+        if (!row.has_denominator()) {
+          v.Add(Row(i, "denominator"), "MISSING_DENOMINATOR",
+                StrCat(measure->id(), " is a ",
+                             measure->unit() == v1::UNIT_RATE ? "rate" : "proportion",
+                             " and needs a denominator (", measure->denominator_label(), ")"));
+        } else {
+          CheckCount(row.denominator(), 1, Row(i, "denominator"), v);
+          if (measure->unit() == v1::UNIT_PROPORTION && row.numerator() > row.denominator() &&
+              row.denominator() > 0) {
+            v.Add(Row(i, "numerator"), "NUMERATOR_ABOVE_DENOMINATOR",
+                  StrCat(row.numerator(), " is above the denominator ", row.denominator(),
+                               " of a proportion"));
+          }
+        }
+      } else if (row.has_denominator()) {
+        v.Add(Row(i, "denominator"), "UNEXPECTED_DENOMINATOR",
+              StrCat(measure->id(), " is a count and takes no denominator"));
+      }
+    }
+    std::string key = StrCat(row.ods_code(), "\x1f", row.measure_id(), "\x1f", row.month());
+    auto [it, inserted] = first_row.emplace(std::move(key), i);
+    if (!inserted) {
+      v.Add(Row(i, "month"), "DUPLICATE_KEY",
+            StrCat(row.ods_code(), " ", row.measure_id(), " ", row.month(),
+                         " already appears at rows[", it->second, "]"));
+    }
+  }
+  return v.ToStatus("submission refused");
+}
+
+absl::Status ValidateLearning(const Catalogue& catalogue, const v1::Learning& l,
+                              Month current_month) {
+  Violations v;
+  if (!IsValidClientId(l.learning_id())) {
+    v.Add("learning.learning_id", "INVALID_ID",
+          "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  if (catalogue.FindCollaborative(l.collaborative_id()) == nullptr) {
+    v.Add("learning.collaborative_id", "UNKNOWN_COLLABORATIVE",
+          StrCat("collaborative '", l.collaborative_id(), "' is not registered"));
+  }
+  if (catalogue.FindTopic(l.topic_id()) == nullptr) {
+    v.Add("learning.topic_id", "UNKNOWN_TOPIC",
+          StrCat("topic '", l.topic_id(), "' is not registered"));
+  }
+  if (l.kind() == v1::LEARNING_KIND_UNSPECIFIED || !v1::LearningKind_IsValid(l.kind())) {
+    v.Add("learning.kind", "MISSING_KIND",
+          "must be case study, story, innovative practice or what did not work");
+  }
+  std::optional<Month> month;
+  CheckMonth(l.month(), current_month, "learning.month", v, month);
+  if (l.title().empty() || l.title().size() > kMaxTitle) {
+    v.Add("learning.title", "INVALID_LENGTH", StrCat("must be 1..", kMaxTitle, " characters"));
+  }
+  if (l.summary().size() > kMaxText) {
+    v.Add("learning.summary", "INVALID_LENGTH", StrCat("at most ", kMaxText, " characters"));
+  }
+  if (l.outcome().size() > kMaxText) {
+    v.Add("learning.outcome", "INVALID_LENGTH", StrCat("at most ", kMaxText, " characters"));
+  }
+  for (const auto& [field, text] : {std::pair<const char*, const std::string*>{"learning.title", &l.title()},
+                                    {"learning.summary", &l.summary()},
+                                    {"learning.outcome", &l.outcome()}}) {
+    if (FindNhsNumber(*text)) {
+      // Never echo the number itself: the error must not spread it further.
+      v.Add(field, "PATIENT_IDENTIFIER",
+            "contains a 10-digit number that passes the NHS number check; remove patient "
+            "identifiers from learning text");
+    }
+  }
+  for (int i = 0; i < l.measure_ids_size(); ++i) {
+    if (catalogue.FindMeasure(l.measure_ids(i)) == nullptr) {
+      v.Add(StrCat("learning.measure_ids[", i, "]"), "UNKNOWN_MEASURE",
+            StrCat("measure '", l.measure_ids(i), "' is not defined"));
+    }
+  }
+  return v.ToStatus("learning refused");
+}
+
+}  // namespace psc

@@ -1,0 +1,57 @@
+#include "psc/domain/violations.h"
+
+#include "absl/strings/cord.h"
+#include "psc/domain/strings.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace psc {
+
+void Violations::Add(std::string field, std::string reason, std::string description) {
+  ++total_;
+  if (listed_.size() < max_listed_) {
+    listed_.push_back({std::move(field), std::move(reason), std::move(description)});
+  }
+}
+
+absl::Status Violations::ToStatus(std::string_view summary) const {
+  if (total_ == 0) return absl::OkStatus();
+  google::rpc::BadRequest bad;
+  for (const FieldViolation& v : listed_) {
+    auto* fv = bad.add_field_violations();
+    fv->set_field(v.field);
+    fv->set_description(v.description);
+    fv->set_reason(v.reason);
+  }
+  if (total_ > listed_.size()) {
+    auto* fv = bad.add_field_violations();
+    fv->set_field("");
+    fv->set_reason("MORE_VIOLATIONS");
+    fv->set_description(StrCat(total_ - listed_.size(), " more violations not listed"));
+  }
+  std::string message = StrCat(summary, ": ", listed_.front().field, ": ",
+                                     listed_.front().description);
+  if (total_ > 1) StrAppend(&message, " (and ", total_ - 1, " more)");
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kBadRequestTypeUrl, absl::Cord(bad.SerializeAsString()));
+  return status;
+}
+
+absl::Status InvalidField(std::string field, std::string reason, std::string description) {
+  Violations v;
+  v.Add(std::move(field), std::move(reason), std::move(description));
+  return v.ToStatus("invalid request");
+}
+
+std::vector<FieldViolation> FieldViolationsOf(const absl::Status& status) {
+  std::vector<FieldViolation> out;
+  auto payload = status.GetPayload(kBadRequestTypeUrl);
+  if (!payload) return out;
+  google::rpc::BadRequest bad;
+  if (!bad.ParseFromString(std::string(*payload))) return out;
+  for (const auto& fv : bad.field_violations()) {
+    out.push_back({fv.field(), fv.reason(), fv.description()});
+  }
+  return out;
+}
+
+}  // namespace psc

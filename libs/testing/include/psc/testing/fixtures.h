@@ -1,0 +1,31 @@
+// Shared fixtures for tests: a small catalogue whose figures can be worked
+// out by hand, and builders for requests. Test-only library.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "psc/v1/catalog.pb.h"
+#include "psc/v1/events.pb.h"
+
+namespace psc::testing {
+
+// Two collaboratives, four organisations, five measures (one per aggregation
+// rule and unit), enrolled from 2024-01:
+//   wessex: RHM (acute), RDZ (acute); oxford: RTH (acute), R1A (community)
+//   falls-harm-rate.v1   outcome    rate per 1,000 bed days, ratio, down
+//   falls-count.v1       outcome    count, sum, down
+//   news2-on-time.v1     process    proportion, ratio, up (R1A not enrolled)
+//   staff-trained.v1     input      count, last, up
+//   cc-admissions.v1     balancing  count, sum, neither
+// RTH's falls-count.v1 enrolment ends 2024-06.
+v1::CatalogueChanged SmallCatalogue(const std::string& change_id = "catalogue-1");
+
+v1::Observation Obs(const std::string& ods, const std::string& measure, const std::string& month,
+                    int64_t numerator, std::optional<int64_t> denominator = std::nullopt);
+
+v1::ObservationsSubmitted Batch(const std::string& submission_id,
+                                std::vector<v1::Observation> rows);
+
+}  // namespace psc::testing
