@@ -48,6 +48,7 @@ function(psc_test)
   endif()
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_TIMEOUT 60
+    NO_PRETTY_VALUES TRUE
     PROPERTIES
       TIMEOUT ${ARG_TIMEOUT}
       LABELS "${ARG_LABELS}"
