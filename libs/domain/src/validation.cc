@@ -19,16 +19,16 @@ bool NeedsDenominator(const v1::Measure& m) {
   return m.unit() == v1::UNIT_PROPORTION || m.unit() == v1::UNIT_RATE;
 }
 
-void CheckMonth(const std::string& text, Month current, std::string field, Violations& v,
-                std::optional<Month>& out) {
+void CheckMonth(const std::string& text, std::optional<Month> current, std::string field,
+                Violations& v, std::optional<Month>& out) {
   out = Month::Parse(text);
   if (!out) {
     v.Add(std::move(field), "MALFORMED_MONTH",
           StrCat("'", text, "' is not a month YYYY-MM (", Month::kMinYear, "..",
                        Month::kMaxYear, ")"));
-  } else if (*out > current) {
+  } else if (current && *out > *current) {
     v.Add(std::move(field), "MONTH_IN_FUTURE",
-          StrCat(text, " is after the current month ", current.ToString(),
+          StrCat(text, " is after the current month ", current->ToString(),
                        " (Europe/London)"));
   }
 }
@@ -48,7 +48,8 @@ void CheckCount(int64_t value, int64_t min, std::string field, Violations& v) {
 
 absl::Status ValidateObservations(const Catalogue& catalogue,
                                   const v1::ObservationsSubmitted& batch, size_t request_bytes,
-                                  Month current_month, const SubmissionLimits& limits) {
+                                  std::optional<Month> current_month,
+                                  const SubmissionLimits& limits) {
   Violations v;
   if (!IsValidClientId(batch.submission_id())) {
     v.Add("submission_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
@@ -123,7 +124,7 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
 }
 
 absl::Status ValidateLearning(const Catalogue& catalogue, const v1::Learning& l,
-                              Month current_month) {
+                              std::optional<Month> current_month) {
   Violations v;
   if (!IsValidClientId(l.learning_id())) {
     v.Add("learning.learning_id", "INVALID_ID",

@@ -12,19 +12,7 @@ namespace {
 
 using testing::TempDir;
 
-LogUnderTest MakeJournal() {
-  auto dir = std::make_shared<TempDir>();
-  std::string path = dir->Sub("journal");
-  auto journal = Journal::Open(path);
-  EXPECT_TRUE(journal.ok()) << journal.status();
-  return {dir, std::move(*journal), [path]() -> std::unique_ptr<EventLog> {
-            auto j = Journal::Open(path);
-            EXPECT_TRUE(j.ok()) << j.status();
-            return j.ok() ? std::move(*j) : nullptr;
-          }};
-}
-
-INSTANTIATE_TEST_SUITE_P(Journal, EventLogConformance, ::testing::Values(&MakeJournal),
+INSTANTIATE_TEST_SUITE_P(Journal, EventLogConformance, ::testing::Values(&testing::MakeJournalLog),
                          [](const auto&) { return std::string("log"); });
 
 TEST(JournalTest, ConcurrentAppendsShareSyncs) {

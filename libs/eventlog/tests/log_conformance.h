@@ -19,18 +19,12 @@
 #include <thread>
 
 #include "psc/eventlog/event_log.h"
+#include "psc/testing/logs.h"
 
 namespace psc::eventlog {
 
-// A fresh empty log plus whatever keeps it alive (folders, processes).
-struct LogUnderTest {
-  std::shared_ptr<void> keep_alive;
-  std::unique_ptr<EventLog> log;
-  // Opens the same log again (as after a restart), or nullptr when the
-  // backend cannot (then the reopen test is skipped).
-  std::function<std::unique_ptr<EventLog>()> reopen;
-};
-using LogFactory = LogUnderTest (*)();
+using LogUnderTest = ::psc::testing::LogUnderTest;
+using LogFactory = ::psc::testing::LogFactory;
 
 class EventLogConformance : public ::testing::TestWithParam<LogFactory> {
  protected:

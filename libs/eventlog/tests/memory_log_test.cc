@@ -5,9 +5,7 @@
 namespace psc::eventlog {
 namespace {
 
-LogUnderTest MakeMemoryLog() { return {nullptr, std::make_unique<MemoryLog>(), nullptr}; }
-
-INSTANTIATE_TEST_SUITE_P(Memory, EventLogConformance, ::testing::Values(&MakeMemoryLog),
+INSTANTIATE_TEST_SUITE_P(Memory, EventLogConformance, ::testing::Values(&testing::MakeMemoryLog),
                          [](const auto&) { return std::string("log"); });
 
 TEST(MemoryLogTest, DroppedPositionIsAnErrorNotASkip) {

@@ -95,4 +95,32 @@ v1::ObservationsSubmitted Batch(const std::string& submission_id,
   return b;
 }
 
+namespace {
+v1::Envelope BaseEnvelope() {
+  v1::Envelope e;
+  e.set_event_id("0123456789abcdef0123456789abcdef");
+  e.mutable_recorded_at()->set_seconds(1'730'000'000);  // 2024-10-27
+  e.set_principal("test");
+  return e;
+}
+}  // namespace
+
+std::string EventOf(const v1::CatalogueChanged& change) {
+  v1::Envelope e = BaseEnvelope();
+  *e.mutable_catalogue_changed() = change;
+  return e.SerializeAsString();
+}
+
+std::string EventOf(const v1::ObservationsSubmitted& batch) {
+  v1::Envelope e = BaseEnvelope();
+  *e.mutable_observations_submitted() = batch;
+  return e.SerializeAsString();
+}
+
+std::string EventOf(const v1::Learning& learning) {
+  v1::Envelope e = BaseEnvelope();
+  *e.mutable_learning_shared()->mutable_learning() = learning;
+  return e.SerializeAsString();
+}
+
 }  // namespace psc::testing

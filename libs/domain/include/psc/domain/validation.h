@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -28,13 +29,20 @@ inline constexpr int64_t kMaxCount = 1'000'000'000;
 // proportions, no key twice). `request_bytes` is the size of the request as
 // received. Returns INVALID_ARGUMENT naming every bad row and field as
 // `rows[i].<field>`.
+//
+// Replaying the log must not depend on the clock or on limits configured
+// later: readers of the log pass no current month (no future check) and
+// unlimited limits.
 absl::Status ValidateObservations(const Catalogue& catalogue, const v1::ObservationsSubmitted& batch,
-                                  size_t request_bytes, Month current_month,
+                                  size_t request_bytes, std::optional<Month> current_month,
                                   const SubmissionLimits& limits = {});
+
+// Limits that never refuse: for replaying events already on the log.
+inline constexpr SubmissionLimits kNoLimits{SIZE_MAX, SIZE_MAX};
 
 // Checks a learning submission: ids, collaborative, topic, kind, month,
 // text lengths, linked measures, and that no free text holds an NHS number.
 absl::Status ValidateLearning(const Catalogue& catalogue, const v1::Learning& learning,
-                              Month current_month);
+                              std::optional<Month> current_month);
 
 }  // namespace psc

@@ -28,4 +28,10 @@ v1::Observation Obs(const std::string& ods, const std::string& measure, const st
 v1::ObservationsSubmitted Batch(const std::string& submission_id,
                                 std::vector<v1::Observation> rows);
 
+// Serialized envelopes, as a gateway would append them (recorded at a fixed
+// instant, principal "test").
+std::string EventOf(const v1::CatalogueChanged& change);
+std::string EventOf(const v1::ObservationsSubmitted& batch);
+std::string EventOf(const v1::Learning& learning);
+
 }  // namespace psc::testing

@@ -1,0 +1,157 @@
+// The read model: the log folded into RocksDB column families (grammar in
+// src/codec.h), plus an in-memory mirror of the small parts (catalogue and
+// aggregates) that queries read.
+//
+// Exactly-once (DESIGN invariant 3): Apply() writes the state produced by a
+// run of events and the position reached in ONE WriteBatch. The RocksDB WAL
+// is off (the log is the source of truth) and flushes are atomic across
+// column families, so after any crash the folder holds the state of some
+// applied position, and folding resumes from there. Replaying never consults
+// the clock or configuration, so any interleaving of crashes gives the same
+// bytes as one clean rebuild.
+//
+// Thread-safety: one thread calls Apply(); any number of threads may take
+// Views and wait for positions concurrently.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "psc/domain/aggregation.h"
+#include "psc/domain/catalogue.h"
+#include "psc/domain/period.h"
+#include "psc/domain/types.h"
+#include "psc/eventlog/event_log.h"
+#include "psc/v1/events.pb.h"
+#include "psc/v1/receipt.pb.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Snapshot;
+}  // namespace rocksdb
+
+namespace psc::projection {
+
+struct ReadModelOptions {
+  // One memory budget for RocksDB: block cache, with every column family's
+  // memtables charged against it.
+  size_t memory_budget_bytes = 256u << 20;
+};
+
+// Per-collaborative sums, by collaborative id.
+using AreaSums = std::map<std::string, Sums, std::less<>>;
+
+// Aggregates of one measure.
+struct MeasureAggregates {
+  // Month index -> monthly sums per collaborative.
+  std::map<int, AreaSums> months;
+  // Quarter index -> AGGREGATION_LAST sums per collaborative.
+  std::map<int, AreaSums> quarters_last;
+};
+
+// One stored observation, as queries see it.
+struct StoredObservation {
+  Month month;
+  int64_t numerator = 0;
+  std::optional<int64_t> denominator;
+};
+
+class ReadModel;
+
+// A consistent view of the read model at one position. Holds a shared lock:
+// keep it briefly and never across a wait.
+class View {
+ public:
+  LogPosition position() const;
+  const Catalogue& catalogue() const;
+  // Aggregates of a measure, or nullptr when none were reported.
+  const MeasureAggregates* Aggregates(std::string_view measure_id) const;
+  // The observations of one organisation and measure in [from, to].
+  absl::StatusOr<std::vector<StoredObservation>> Observations(std::string_view measure_id,
+                                                             std::string_view ods_code, Month from,
+                                                             Month to) const;
+  // The receipt of a request id (submission, catalogue change or learning).
+  absl::StatusOr<std::optional<v1::Receipt>> Receipt(std::string_view id) const;
+  uint64_t observation_count() const;
+  uint64_t refused_events() const;
+
+ private:
+  friend class ReadModel;
+  View(const ReadModel* model, std::shared_lock<std::shared_mutex> lock)
+      : model_(model), lock_(std::move(lock)) {}
+  const ReadModel* model_;
+  std::shared_lock<std::shared_mutex> lock_;
+};
+
+class ReadModel {
+ public:
+  // Opens (or creates) the read model in `dir`.
+  static absl::StatusOr<std::unique_ptr<ReadModel>> Open(const std::string& dir,
+                                                         ReadModelOptions options = {});
+  ~ReadModel();
+
+  // Binds the read model to the log it folds. The first call records the
+  // id; later calls with another id fail with FAILED_PRECONDITION (the
+  // stored position would mean nothing on that log).
+  absl::Status BindToLog(const std::string& log_id);
+
+  // Applies records that continue the log right after applied(), in one
+  // WriteBatch. Events that fail the replay checks (a conflicting catalogue
+  // change, rows no longer valid) are recorded as refused, not applied.
+  // An error means nothing was applied.
+  absl::Status Apply(const std::vector<eventlog::Record>& records);
+
+  LogPosition applied() const;
+  // Waits until applied() >= position or the deadline passes; true when
+  // reached.
+  bool WaitFor(LogPosition position, std::chrono::steady_clock::time_point deadline) const;
+  View Snapshot() const;
+
+  // Every key and value of every column family, sorted, one line each
+  // (`cf<TAB>hex(key)<TAB>hex(value)`): two read models hold the same state
+  // exactly when their dumps are equal.
+  absl::StatusOr<std::string> Dump() const;
+  // Writes memtables to disk (also done on destruction).
+  absl::Status Flush();
+
+ private:
+  friend class View;
+  friend class Applier;
+  ReadModel() = default;
+  absl::Status LoadMirror();
+
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* catalogue_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* requests_ = nullptr;
+  rocksdb::ColumnFamilyHandle* observations_ = nullptr;
+  rocksdb::ColumnFamilyHandle* aggregates_ = nullptr;
+  rocksdb::ColumnFamilyHandle* quarter_last_ = nullptr;
+  rocksdb::ColumnFamilyHandle* learning_ = nullptr;
+  rocksdb::ColumnFamilyHandle* refused_ = nullptr;
+
+  // The mirror, guarded by mu_ (readers share; Apply merges exclusively).
+  mutable std::shared_mutex mu_;
+  mutable std::mutex wait_mu_;
+  mutable std::condition_variable applied_cv_;
+  uint64_t applied_ = 0;
+  std::shared_ptr<const Catalogue> catalogue_;
+  std::map<std::string, MeasureAggregates, std::less<>> aggregates_by_measure_;
+  uint64_t observation_count_ = 0;
+  uint64_t refused_count_ = 0;
+  const rocksdb::Snapshot* snapshot_ = nullptr;
+};
+
+}  // namespace psc::projection

@@ -1,0 +1,103 @@
+// Key and value encoding of every column family of the read model.
+//
+// Notation: u16/u64 are big-endian fixed width (so keys sort numerically);
+// vN is a protobuf-style varint; zN is a zigzag varint (signed); `id` is a
+// string without NUL bytes; `\0` is one NUL byte separating ids. A month is
+// u16 of (year * 12 + month - 1); a quarter is u16 of (fy_start_year * 4 +
+// quarter - 1).
+//
+// meta
+//   "applied_position" -> u64   events applied (the log position reached)
+//   "log_id"           -> bytes the EventLog::LogId() of the log folded
+//   "schema"           -> u64   kSchemaVersion
+//   "observations"     -> u64   distinct observation keys stored
+//   "refused_events"   -> u64   events refused at apply time
+// catalogue
+//   u64 position -> serialized psc.v1.CatalogueChanged, every change applied
+//                   (refolded into the catalogue at start-up)
+// requests
+//   'c' id -> serialized psc.v1.Receipt of a catalogue change id
+//   's' id -> serialized psc.v1.Receipt of a submission id
+//   'l' id -> serialized psc.v1.Receipt of a learning id
+// observations
+//   measure \0 ods \0 month -> ObservationValue
+//     vN numerator | vN denominator + 1 (0: none) | vN position
+//     | vN first_position | zN first_recorded_ms
+// aggregates   (monthly sums of every measure, per collaborative)
+//   measure \0 month collaborative -> Sums: zN numerator | zN denominator | zN reported
+// quarter_last (AGGREGATION_LAST measures: per quarter, each organisation's
+//               latest month in the quarter, summed per collaborative)
+//   measure \0 quarter collaborative -> Sums
+// learning
+//   id -> serialized psc.v1.Learning
+// refused
+//   u64 position -> UTF-8 reason the event was refused at apply time
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "psc/domain/aggregation.h"
+#include "psc/domain/period.h"
+
+namespace psc::projection::codec {
+
+inline constexpr uint64_t kSchemaVersion = 1;
+
+inline constexpr char kMetaCf[] = "meta";
+inline constexpr char kCatalogueCf[] = "catalogue";
+inline constexpr char kRequestsCf[] = "requests";
+inline constexpr char kObservationsCf[] = "observations";
+inline constexpr char kAggregatesCf[] = "aggregates";
+inline constexpr char kQuarterLastCf[] = "quarter_last";
+inline constexpr char kLearningCf[] = "learning";
+inline constexpr char kRefusedCf[] = "refused";
+
+inline constexpr char kAppliedPositionKey[] = "applied_position";
+inline constexpr char kLogIdKey[] = "log_id";
+inline constexpr char kSchemaKey[] = "schema";
+inline constexpr char kObservationCountKey[] = "observations";
+inline constexpr char kRefusedCountKey[] = "refused_events";
+
+inline constexpr char kCatalogueRequest = 'c';
+inline constexpr char kSubmissionRequest = 's';
+inline constexpr char kLearningRequest = 'l';
+
+std::string U64(uint64_t v);
+std::optional<uint64_t> ParseU64(std::string_view bytes);
+
+// One stored observation.
+struct ObservationValue {
+  int64_t numerator = 0;
+  std::optional<int64_t> denominator;
+  uint64_t position = 0;        // event that set the current value
+  uint64_t first_position = 0;  // event that first set a value for the key
+  int64_t first_recorded_ms = 0;
+  bool operator==(const ObservationValue&) const = default;
+};
+
+std::string ObservationKey(std::string_view measure, std::string_view ods, Month month);
+// Prefix of every month of one organisation and measure.
+std::string ObservationPrefix(std::string_view measure, std::string_view ods);
+std::optional<Month> MonthOfObservationKey(std::string_view key);
+std::string EncodeObservation(const ObservationValue& v);
+std::optional<ObservationValue> DecodeObservation(std::string_view bytes);
+
+std::string AggregateKey(std::string_view measure, Month month, std::string_view collaborative);
+std::string QuarterKey(std::string_view measure, Quarter quarter, std::string_view collaborative);
+// Splits an aggregates / quarter_last key into (measure, u16 period, collaborative).
+struct PeriodKey {
+  std::string measure;
+  int period = 0;
+  std::string collaborative;
+};
+std::optional<PeriodKey> ParsePeriodKey(std::string_view key);
+
+std::string EncodeSums(const Sums& s);
+std::optional<Sums> DecodeSums(std::string_view bytes);
+
+std::string RequestKey(char kind, std::string_view id);
+
+}  // namespace psc::projection::codec

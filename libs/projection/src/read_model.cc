@@ -1,0 +1,568 @@
+#include "psc/projection/read_model.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "codec.h"
+#include "psc/domain/strings.h"
+#include "psc/domain/validation.h"
+
+namespace psc::projection {
+namespace {
+
+using codec::ObservationValue;
+
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(StrCat("read model: ", what, ": ", s.ToString()));
+}
+
+const std::vector<std::string>& FamilyNames() {
+  static const std::vector<std::string> names = {
+      rocksdb::kDefaultColumnFamilyName, codec::kMetaCf,      codec::kCatalogueCf,
+      codec::kRequestsCf,               codec::kObservationsCf, codec::kAggregatesCf,
+      codec::kQuarterLastCf,            codec::kLearningCf,   codec::kRefusedCf};
+  return names;
+}
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+// Where an aggregate lives: (measure, period, collaborative), monthly or
+// AGGREGATION_LAST quarterly.
+struct AggregateRef {
+  std::string measure;
+  int period = 0;
+  std::string collaborative;
+  bool quarter = false;
+  auto operator<=>(const AggregateRef&) const = default;
+};
+
+int64_t MillisOf(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000 + t.nanos() / 1'000'000;
+}
+
+}  // namespace
+
+// Folds a run of records into one WriteBatch, reading state through an
+// overlay of what the run itself has written so far.
+class Applier {
+ public:
+  explicit Applier(ReadModel& model) : model_(model), catalogue_(model.catalogue_) {}
+
+  absl::Status ApplyRecord(const eventlog::Record& record) {
+    v1::Envelope envelope;
+    if (!envelope.ParseFromString(record.payload)) {
+      return absl::DataLossError(StrCat("event at position ", record.position.value(),
+                                        " cannot be decoded: the log is damaged"));
+    }
+    uint64_t position = record.position.value();
+    switch (envelope.payload_case()) {
+      case v1::Envelope::kCatalogueChanged:
+        return ApplyCatalogue(position, envelope);
+      case v1::Envelope::kObservationsSubmitted:
+        return ApplyObservations(position, envelope);
+      case v1::Envelope::kLearningShared:
+        return ApplyLearning(position, envelope);
+      default:
+        return absl::FailedPreconditionError(
+            StrCat("event at position ", position,
+                   " has a type this version does not know: upgrade psc before folding this log"));
+    }
+  }
+
+  absl::Status Commit(uint64_t position) {
+    auto& m = model_;
+    batch_.Put(m.meta_, codec::kAppliedPositionKey, codec::U64(position));
+    batch_.Put(m.meta_, codec::kObservationCountKey,
+               codec::U64(m.observation_count_ + observation_delta_));
+    batch_.Put(m.meta_, codec::kRefusedCountKey, codec::U64(m.refused_count_ + refused_delta_));
+    for (const auto& [ref, sums] : dirty_) {
+      auto* cf = ref.quarter ? m.quarter_last_ : m.aggregates_;
+      std::string key =
+          ref.quarter ? codec::QuarterKey(ref.measure, Quarter::FromIndex(ref.period), ref.collaborative)
+                      : codec::AggregateKey(ref.measure, Month::FromIndex(ref.period), ref.collaborative);
+      if (sums.IsZero()) {
+        batch_.Delete(cf, key);
+      } else {
+        batch_.Put(cf, key, codec::EncodeSums(sums));
+      }
+    }
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    if (auto s = FromRocks(m.db_->Write(wo, &batch_), "write"); !s.ok()) return s;
+    const rocksdb::Snapshot* snapshot = m.db_->GetSnapshot();
+    const rocksdb::Snapshot* old = nullptr;
+    {
+      std::unique_lock lock(m.mu_);
+      for (const auto& [ref, sums] : dirty_) {
+        auto& areas_by_period = ref.quarter ? m.aggregates_by_measure_[ref.measure].quarters_last
+                                            : m.aggregates_by_measure_[ref.measure].months;
+        if (sums.IsZero()) {
+          auto p = areas_by_period.find(ref.period);
+          if (p != areas_by_period.end()) {
+            p->second.erase(ref.collaborative);
+            if (p->second.empty()) areas_by_period.erase(p);
+          }
+          auto& agg = m.aggregates_by_measure_[ref.measure];
+          if (agg.months.empty() && agg.quarters_last.empty()) {
+            m.aggregates_by_measure_.erase(ref.measure);
+          }
+        } else {
+          areas_by_period[ref.period][ref.collaborative] = sums;
+        }
+      }
+      m.catalogue_ = catalogue_;
+      m.observation_count_ += observation_delta_;
+      m.refused_count_ += refused_delta_;
+      old = m.snapshot_;
+      m.snapshot_ = snapshot;
+      std::lock_guard wait_lock(m.wait_mu_);
+      m.applied_ = position;
+    }
+    if (old != nullptr) m.db_->ReleaseSnapshot(old);
+    m.applied_cv_.notify_all();
+    return absl::OkStatus();
+  }
+
+ private:
+  // True when a request id is already applied (on disk or earlier in this run).
+  absl::StatusOr<bool> Seen(const std::string& key) {
+    if (requests_.count(key) > 0) return true;
+    std::string value;
+    auto s = model_.db_->Get(rocksdb::ReadOptions(), model_.requests_, key, &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) return FromRocks(s, "read request");
+    return true;
+  }
+
+  void PutReceipt(const std::string& key, std::string_view id, uint64_t position, uint32_t rows,
+                  const v1::Envelope& envelope) {
+    v1::Receipt receipt;
+    receipt.set_id(std::string(id));
+    receipt.set_position(position);
+    receipt.set_rows_accepted(rows);
+    *receipt.mutable_recorded_at() = envelope.recorded_at();
+    batch_.Put(model_.requests_, key, receipt.SerializeAsString());
+    requests_.insert(key);
+  }
+
+  void Refuse(uint64_t position, std::string_view reason) {
+    batch_.Put(model_.refused_, codec::U64(position), std::string(reason));
+    ++refused_delta_;
+  }
+
+  absl::StatusOr<std::optional<ObservationValue>> GetObservation(const std::string& key) {
+    auto it = observations_.find(key);
+    if (it != observations_.end()) return it->second;
+    std::string value;
+    auto s = model_.db_->Get(rocksdb::ReadOptions(), model_.observations_, key, &value);
+    if (s.IsNotFound()) return std::optional<ObservationValue>();
+    if (!s.ok()) return FromRocks(s, "read observation");
+    auto decoded = codec::DecodeObservation(value);
+    if (!decoded) return absl::DataLossError("read model: undecodable observation");
+    return decoded;
+  }
+
+  Sums& Dirty(const AggregateRef& ref) {
+    auto it = dirty_.find(ref);
+    if (it != dirty_.end()) return it->second;
+    Sums current;
+    auto m = model_.aggregates_by_measure_.find(ref.measure);
+    if (m != model_.aggregates_by_measure_.end()) {
+      const auto& by_period = ref.quarter ? m->second.quarters_last : m->second.months;
+      auto p = by_period.find(ref.period);
+      if (p != by_period.end()) {
+        auto c = p->second.find(ref.collaborative);
+        if (c != p->second.end()) current = c->second;
+      }
+    }
+    return dirty_.emplace(ref, current).first->second;
+  }
+
+  // An organisation's latest month in a quarter with a value, for
+  // AGGREGATION_LAST.
+  struct Latest {
+    Month month;
+    ObservationValue value;
+  };
+  absl::StatusOr<std::optional<Latest>> LatestInQuarter(const std::string& measure,
+                                                        const std::string& ods, Quarter q) {
+    for (Month m = q.LastMonth(); m >= q.FirstMonth(); m = m.Plus(-1)) {
+      auto v = GetObservation(codec::ObservationKey(measure, ods, m));
+      if (!v.ok()) return v.status();
+      if (v->has_value()) return Latest{m, **v};
+    }
+    return std::optional<Latest>();
+  }
+
+  void AddLatest(const std::string& measure, const std::string& ods, Quarter q,
+                 const Latest& latest, int sign) {
+    const std::string* collab = catalogue_->CollaborativeOf(ods, latest.month);
+    Sums& s = Dirty({measure, q.index(), collab ? *collab : std::string(), true});
+    s.numerator += sign * latest.value.numerator;
+    s.denominator += sign * latest.value.denominator.value_or(0);
+    s.reported += sign;
+  }
+
+  absl::Status ApplyCatalogue(uint64_t position, const v1::Envelope& envelope) {
+    const auto& change = envelope.catalogue_changed();
+    std::string key = codec::RequestKey(codec::kCatalogueRequest, change.change_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();
+    if (absl::Status check = catalogue_->Check(change); !check.ok()) {
+      Refuse(position, StrCat("catalogue change ", change.change_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    if (!own_catalogue_) {
+      own_catalogue_ = std::make_shared<Catalogue>(*catalogue_);
+      catalogue_ = own_catalogue_;
+    }
+    own_catalogue_->Apply(change);
+    batch_.Put(model_.catalogue_cf_, codec::U64(position), change.SerializeAsString());
+    uint32_t rows = static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
+                                          change.organisations_size() + change.measures_size() +
+                                          change.enrolments_size());
+    PutReceipt(key, change.change_id(), position, rows, envelope);
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyObservations(uint64_t position, const v1::Envelope& envelope) {
+    const auto& batch = envelope.observations_submitted();
+    std::string key = codec::RequestKey(codec::kSubmissionRequest, batch.submission_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();  // a repeated submission id changes nothing
+    if (absl::Status check = ValidateObservations(*catalogue_, batch, 0, std::nullopt, kNoLimits);
+        !check.ok()) {
+      Refuse(position, StrCat("submission ", batch.submission_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    const int64_t recorded_ms = MillisOf(envelope.recorded_at());
+    for (const v1::Observation& row : batch.rows()) {
+      Month month = *Month::Parse(row.month());
+      const v1::Measure& measure = *catalogue_->FindMeasure(row.measure_id());
+      const std::string& collab = *catalogue_->CollaborativeOf(row.ods_code(), month);
+      const bool last = measure.aggregation() == v1::AGGREGATION_LAST;
+      Quarter quarter = Quarter::Containing(month);
+
+      std::optional<Latest> latest_before;
+      if (last) {
+        auto l = LatestInQuarter(row.measure_id(), row.ods_code(), quarter);
+        if (!l.ok()) return l.status();
+        latest_before = *l;
+      }
+      std::string obs_key = codec::ObservationKey(row.measure_id(), row.ods_code(), month);
+      auto old = GetObservation(obs_key);
+      if (!old.ok()) return old.status();
+      ObservationValue value;
+      value.numerator = row.numerator();
+      if (row.has_denominator()) value.denominator = row.denominator();
+      value.position = position;
+      value.first_position = old->has_value() ? (*old)->first_position : position;
+      value.first_recorded_ms = old->has_value() ? (*old)->first_recorded_ms : recorded_ms;
+      observations_[obs_key] = value;
+      batch_.Put(model_.observations_, obs_key, codec::EncodeObservation(value));
+
+      // Move the monthly sums by the delta: a correction replaces.
+      Sums& s = Dirty({row.measure_id(), month.index(), collab, false});
+      if (old->has_value()) {
+        s.numerator -= (*old)->numerator;
+        s.denominator -= (*old)->denominator.value_or(0);
+      } else {
+        s.reported += 1;
+        ++observation_delta_;
+      }
+      s.numerator += value.numerator;
+      s.denominator += value.denominator.value_or(0);
+
+      if (last) {
+        if (latest_before) AddLatest(row.measure_id(), row.ods_code(), quarter, *latest_before, -1);
+        auto l = LatestInQuarter(row.measure_id(), row.ods_code(), quarter);
+        if (!l.ok()) return l.status();
+        AddLatest(row.measure_id(), row.ods_code(), quarter, **l, +1);
+      }
+    }
+    PutReceipt(key, batch.submission_id(), position, static_cast<uint32_t>(batch.rows_size()),
+               envelope);
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyLearning(uint64_t position, const v1::Envelope& envelope) {
+    const v1::Learning& learning = envelope.learning_shared().learning();
+    std::string key = codec::RequestKey(codec::kLearningRequest, learning.learning_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();
+    if (absl::Status check = ValidateLearning(*catalogue_, learning, std::nullopt); !check.ok()) {
+      Refuse(position, StrCat("learning ", learning.learning_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    batch_.Put(model_.learning_, learning.learning_id(), learning.SerializeAsString());
+    PutReceipt(key, learning.learning_id(), position, 1, envelope);
+    return absl::OkStatus();
+  }
+
+  ReadModel& model_;
+  rocksdb::WriteBatch batch_;
+  std::shared_ptr<const Catalogue> catalogue_;
+  std::shared_ptr<Catalogue> own_catalogue_;  // set once this run changes the catalogue
+  std::unordered_map<std::string, ObservationValue> observations_;
+  std::unordered_set<std::string> requests_;
+  std::map<AggregateRef, Sums> dirty_;
+  int64_t observation_delta_ = 0;
+  int64_t refused_delta_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& dir,
+                                                           ReadModelOptions options) {
+  std::unique_ptr<ReadModel> model(new ReadModel());
+  model->dir_ = dir;
+
+  auto cache = rocksdb::NewLRUCache(options.memory_budget_bytes);
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // WAL off for every write: flushes must then be atomic across families so
+  // a crash leaves the state of one applied position.
+  db_options.atomic_flush = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(options.memory_budget_bytes / 2, cache);
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.write_buffer_size = 32u << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : FamilyNames()) families.emplace_back(name, cf);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &model->handles_, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return absl::FailedPreconditionError(
+          StrCat("read model ", dir, " is in use by another process"));
+    }
+    return FromRocks(s, StrCat("open ", dir));
+  }
+  model->db_.reset(raw);
+  auto& h = model->handles_;
+  model->meta_ = h[1];
+  model->catalogue_cf_ = h[2];
+  model->requests_ = h[3];
+  model->observations_ = h[4];
+  model->aggregates_ = h[5];
+  model->quarter_last_ = h[6];
+  model->learning_ = h[7];
+  model->refused_ = h[8];
+
+  std::string schema;
+  s = model->db_->Get(rocksdb::ReadOptions(), model->meta_, codec::kSchemaKey, &schema);
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.disableWAL = true;
+    s = model->db_->Put(wo, model->meta_, codec::kSchemaKey, codec::U64(codec::kSchemaVersion));
+    if (s.ok()) s = model->db_->Flush(rocksdb::FlushOptions(), model->handles_);
+  } else if (s.ok() && codec::ParseU64(schema) != codec::kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        StrCat("read model ", dir, " has another schema version: rebuild it (--rebuild)"));
+  }
+  if (!s.ok()) return FromRocks(s, "schema");
+  if (auto status = model->LoadMirror(); !status.ok()) return status;
+  return model;
+}
+
+absl::Status ReadModel::LoadMirror() {
+  rocksdb::ReadOptions ro;
+  auto u64 = [&](const char* key) -> absl::StatusOr<uint64_t> {
+    std::string v;
+    auto s = db_->Get(ro, meta_, key, &v);
+    if (s.IsNotFound()) return 0;
+    if (!s.ok()) return FromRocks(s, key);
+    auto parsed = codec::ParseU64(v);
+    if (!parsed) return absl::DataLossError(StrCat("read model: bad ", key));
+    return *parsed;
+  };
+  auto applied = u64(codec::kAppliedPositionKey);
+  auto count = u64(codec::kObservationCountKey);
+  auto refused = u64(codec::kRefusedCountKey);
+  for (auto* st : {&applied, &count, &refused}) {
+    if (!st->ok()) return st->status();
+  }
+  applied_ = *applied;
+  observation_count_ = *count;
+  refused_count_ = *refused;
+
+  auto catalogue = std::make_shared<Catalogue>();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, catalogue_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::CatalogueChanged change;
+    if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("read model: undecodable catalogue change");
+    }
+    catalogue->Apply(change);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "load catalogue");
+  catalogue_ = catalogue;
+
+  for (bool quarter : {false, true}) {
+    it.reset(db_->NewIterator(ro, quarter ? quarter_last_ : aggregates_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto key = codec::ParsePeriodKey(std::string_view(it->key().data(), it->key().size()));
+      auto sums = codec::DecodeSums(std::string_view(it->value().data(), it->value().size()));
+      if (!key || !sums) return absl::DataLossError("read model: undecodable aggregate");
+      auto& agg = aggregates_by_measure_[key->measure];
+      (quarter ? agg.quarters_last : agg.months)[key->period][key->collaborative] = *sums;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "load aggregates");
+  }
+  snapshot_ = db_->GetSnapshot();
+  return absl::OkStatus();
+}
+
+ReadModel::~ReadModel() {
+  if (!db_) return;
+  (void)Flush();
+  if (snapshot_ != nullptr) db_->ReleaseSnapshot(snapshot_);
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+absl::Status ReadModel::BindToLog(const std::string& log_id) {
+  std::string stored;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_, codec::kLogIdKey, &stored);
+  if (s.ok()) {
+    if (stored == log_id) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        StrCat("read model ", dir_, " was built from log ", stored, ", not ", log_id,
+               ": rebuild it (--rebuild) or point it at its own log"));
+  }
+  if (!s.IsNotFound()) return FromRocks(s, "log id");
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  s = db_->Put(wo, meta_, codec::kLogIdKey, log_id);
+  if (s.ok()) s = db_->Flush(rocksdb::FlushOptions(), handles_);
+  return FromRocks(s, "record log id");
+}
+
+absl::Status ReadModel::Apply(const std::vector<eventlog::Record>& records) {
+  if (records.empty()) return absl::OkStatus();
+  uint64_t expected = applied() .value() + 1;
+  for (const auto& r : records) {
+    if (r.position.value() != expected) {
+      return absl::FailedPreconditionError(StrCat("read model expected position ", expected,
+                                                  ", got ", r.position.value()));
+    }
+    ++expected;
+  }
+  Applier applier(*this);
+  for (const auto& r : records) {
+    if (auto s = applier.ApplyRecord(r); !s.ok()) return s;
+  }
+  return applier.Commit(records.back().position.value());
+}
+
+LogPosition ReadModel::applied() const {
+  std::lock_guard lock(wait_mu_);
+  return LogPosition(applied_);
+}
+
+bool ReadModel::WaitFor(LogPosition position,
+                        std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(wait_mu_);
+  return applied_cv_.wait_until(lock, deadline, [&] { return applied_ >= position.value(); });
+}
+
+View ReadModel::Snapshot() const { return View(this, std::shared_lock(mu_)); }
+
+absl::StatusOr<std::string> ReadModel::Dump() const {
+  std::shared_lock lock(mu_);
+  std::string out;
+  for (size_t i = 0; i < handles_.size(); ++i) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      StrAppend(&out, FamilyNames()[i], "\t",
+                Hex(std::string_view(it->key().data(), it->key().size())), "\t",
+                Hex(std::string_view(it->value().data(), it->value().size())), "\n");
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "dump");
+  }
+  return out;
+}
+
+absl::Status ReadModel::Flush() {
+  return FromRocks(db_->Flush(rocksdb::FlushOptions(), handles_), "flush");
+}
+
+LogPosition View::position() const { return LogPosition(model_->applied_); }
+
+const Catalogue& View::catalogue() const { return *model_->catalogue_; }
+
+const MeasureAggregates* View::Aggregates(std::string_view measure_id) const {
+  auto it = model_->aggregates_by_measure_.find(measure_id);
+  return it == model_->aggregates_by_measure_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<std::vector<StoredObservation>> View::Observations(std::string_view measure_id,
+                                                                 std::string_view ods_code,
+                                                                 Month from, Month to) const {
+  std::vector<StoredObservation> out;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  std::string upper = codec::ObservationKey(measure_id, ods_code, to.Plus(1));
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->observations_));
+  for (it->Seek(codec::ObservationKey(measure_id, ods_code, from)); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    auto value = codec::DecodeObservation(std::string_view(it->value().data(), it->value().size()));
+    auto month = codec::MonthOfObservationKey(key);
+    if (!value || !month) return absl::DataLossError("read model: undecodable observation");
+    out.push_back({*month, value->numerator, value->denominator});
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "observations");
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::Receipt>> View::Receipt(std::string_view id) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  for (char kind : {codec::kSubmissionRequest, codec::kCatalogueRequest, codec::kLearningRequest}) {
+    std::string value;
+    auto s = model_->db_->Get(ro, model_->requests_, codec::RequestKey(kind, id), &value);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return FromRocks(s, "receipt");
+    v1::Receipt receipt;
+    if (!receipt.ParseFromString(value)) return absl::DataLossError("read model: bad receipt");
+    return receipt;
+  }
+  return std::optional<v1::Receipt>();
+}
+
+uint64_t View::observation_count() const { return model_->observation_count_; }
+uint64_t View::refused_events() const { return model_->refused_count_; }
+
+}  // namespace psc::projection
