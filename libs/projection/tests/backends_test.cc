@@ -1,0 +1,18 @@
+// Runs the projection suite on each log backend.
+#include "projection_suite.h"
+
+namespace psc::projection {
+namespace {
+
+std::string BackendName(const ::testing::TestParamInfo<::psc::testing::LogFactory>& info) {
+  if (info.param == &::psc::testing::MakeJournalLog) return "Journal";
+  return "Memory";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ProjectionSuite,
+                         ::testing::Values(&::psc::testing::MakeJournalLog,
+                                           &::psc::testing::MakeMemoryLog),
+                         BackendName);
+
+}  // namespace
+}  // namespace psc::projection
