@@ -1,0 +1,325 @@
+#include "psc/gateway/gateway.h"
+
+#include <iostream>
+
+#include "psc/domain/strings.h"
+#include "psc/domain/violations.h"
+#include "psc/eventlog/random_id.h"
+
+namespace psc::gateway {
+namespace {
+
+// Request ids live in one namespace per kind.
+std::string RequestKey(char kind, std::string_view id) { return StrCat(kind, id); }
+constexpr char kSubmission = 's';
+constexpr char kLearning = 'l';
+constexpr char kCatalogueChange = 'c';
+
+google::protobuf::Timestamp ToTimestamp(TimePoint t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(ns / 1'000'000'000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
+  return ts;
+}
+
+}  // namespace
+
+struct Gateway::InFlight {
+  std::promise<absl::StatusOr<v1::Receipt>> promise;
+  std::shared_future<absl::StatusOr<v1::Receipt>> future = promise.get_future().share();
+};
+
+Gateway::Gateway(eventlog::EventLog& log, const Clock& clock, GatewayOptions options)
+    : log_(log),
+      clock_(clock),
+      options_(options),
+      catalogue_(std::make_shared<Catalogue>()),
+      health_(absl::UnavailableError("gateway has not read the log yet")) {}
+
+Gateway::~Gateway() { Stop(); }
+
+absl::Status Gateway::Start() {
+  auto end = log_.End();
+  if (!end.ok()) return end.status();
+  auto reader = log_.OpenReader(LogPosition());
+  if (!reader.ok()) return reader.status();
+  while (position().value() < end->value()) {
+    auto records = (*reader)->Read(4096, std::chrono::seconds(1));
+    if (!records.ok()) return records.status();
+    std::lock_guard lock(mu_);
+    for (const auto& r : *records) {
+      if (auto s = FoldLocked(r); !s.ok()) return s;
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    health_ = absl::OkStatus();
+  }
+  stop_ = false;
+  tail_ = std::thread([this, r = std::move(*reader)]() mutable { Tail(std::move(r)); });
+  return absl::OkStatus();
+}
+
+void Gateway::Stop() {
+  stop_ = true;
+  if (tail_.joinable()) tail_.join();
+}
+
+absl::Status Gateway::health() const {
+  std::lock_guard lock(mu_);
+  return health_;
+}
+
+void Gateway::Tail(std::unique_ptr<eventlog::LogReader> reader) {
+  while (!stop_) {
+    auto records = reader->Read(4096, options_.idle_wait);
+    std::lock_guard lock(mu_);
+    absl::Status status = records.status();
+    if (records.ok()) {
+      for (const auto& r : *records) {
+        status = FoldLocked(r);
+        if (!status.ok()) break;
+      }
+    }
+    if (!status.ok()) {
+      std::cerr << "gateway stopped reading the log at position " << position_ << ": "
+                << status.message() << "\n";
+      health_ = absl::UnavailableError(
+          StrCat("gateway cannot follow the log: ", status.message()));
+      folded_cv_.notify_all();
+      return;
+    }
+    if (!records->empty()) folded_cv_.notify_all();
+  }
+}
+
+absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
+  const uint64_t position = record.position.value();
+  if (position != position_ + 1) {
+    return absl::DataLossError(
+        StrCat("log jumped from position ", position_, " to ", position));
+  }
+  v1::Envelope envelope;
+  if (!envelope.ParseFromString(record.payload)) {
+    return absl::DataLossError(
+        StrCat("event at position ", position, " cannot be decoded: the log is damaged"));
+  }
+  position_ = position;
+  const bool own = own_events_.erase(envelope.event_id()) > 0;
+
+  // Records the receipt unless the id is known from earlier in the log. An
+  // entry from a later position (this gateway's own answer, recorded before
+  // its fold saw an earlier append of the same id by another replica) gives
+  // way: the first in log order wins everywhere.
+  auto remember = [&](const std::string& key, const std::string& id, uint32_t rows) {
+    auto it = receipts_.find(key);
+    if (it != receipts_.end() && it->second.position() <= position) return;
+    v1::Receipt receipt;
+    receipt.set_id(id);
+    receipt.set_position(position);
+    receipt.set_rows_accepted(rows);
+    *receipt.mutable_recorded_at() = envelope.recorded_at();
+    receipts_[key] = std::move(receipt);
+  };
+  auto known = [&](const std::string& key) {
+    auto it = receipts_.find(key);
+    return it != receipts_.end() && it->second.position() < position;
+  };
+
+  // Checks mirror the projection's exactly, so that every fold agrees on
+  // which events took effect. Events this gateway validated itself skip
+  // them: the catalogue only grows, so what was valid stays valid.
+  switch (envelope.payload_case()) {
+    case v1::Envelope::kCatalogueChanged: {
+      const auto& change = envelope.catalogue_changed();
+      std::string key = RequestKey(kCatalogueChange, change.change_id());
+      if (known(key) || !catalogue_->Check(change).ok()) return absl::OkStatus();
+      auto next = std::make_shared<Catalogue>(*catalogue_);
+      next->Apply(change);
+      catalogue_ = std::move(next);
+      remember(key, change.change_id(),
+               static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
+                                     change.organisations_size() + change.measures_size() +
+                                     change.enrolments_size()));
+      return absl::OkStatus();
+    }
+    case v1::Envelope::kObservationsSubmitted: {
+      const auto& batch = envelope.observations_submitted();
+      std::string key = RequestKey(kSubmission, batch.submission_id());
+      if (known(key)) return absl::OkStatus();
+      if (!own && !ValidateObservations(*catalogue_, batch, 0, std::nullopt, kNoLimits).ok()) {
+        return absl::OkStatus();
+      }
+      remember(key, batch.submission_id(), static_cast<uint32_t>(batch.rows_size()));
+      return absl::OkStatus();
+    }
+    case v1::Envelope::kLearningShared: {
+      const auto& learning = envelope.learning_shared().learning();
+      std::string key = RequestKey(kLearning, learning.learning_id());
+      if (known(key)) return absl::OkStatus();
+      if (!own && !ValidateLearning(*catalogue_, learning, std::nullopt).ok()) {
+        return absl::OkStatus();
+      }
+      remember(key, learning.learning_id(), 1);
+      return absl::OkStatus();
+    }
+    default:
+      return absl::FailedPreconditionError(
+          StrCat("event at position ", position,
+                 " has a type this version does not know: upgrade psc before serving this log"));
+  }
+}
+
+v1::Envelope Gateway::NewEnvelope(const std::string& principal) const {
+  v1::Envelope envelope;
+  envelope.set_event_id(eventlog::RandomId());
+  *envelope.mutable_recorded_at() = ToTimestamp(clock_.Now());
+  envelope.set_principal(principal);
+  return envelope;
+}
+
+absl::StatusOr<v1::Receipt> Gateway::AppendOnce(
+    const std::string& key, const std::string& id, uint32_t rows, v1::Envelope envelope,
+    const std::function<absl::Status(const Catalogue&)>& validate) {
+  std::shared_ptr<InFlight> mine;
+  std::shared_future<absl::StatusOr<v1::Receipt>> theirs;
+  std::shared_ptr<const Catalogue> catalogue;
+  {
+    std::lock_guard lock(mu_);
+    if (!health_.ok()) return health_;
+    if (auto it = receipts_.find(key); it != receipts_.end()) {
+      v1::Receipt receipt = it->second;
+      receipt.set_duplicate(true);
+      return receipt;
+    }
+    if (auto it = in_flight_.find(key); it != in_flight_.end()) {
+      theirs = it->second->future;
+    } else {
+      mine = std::make_shared<InFlight>();
+      in_flight_.emplace(key, mine);
+      catalogue = catalogue_;
+    }
+  }
+  if (theirs.valid()) {
+    // The same id is being appended by another call right now: answer what
+    // that call answers.
+    absl::StatusOr<v1::Receipt> result = theirs.get();
+    if (result.ok()) result->set_duplicate(true);
+    return result;
+  }
+
+  auto result = [&]() -> absl::StatusOr<v1::Receipt> {
+    if (auto s = validate(*catalogue); !s.ok()) return s;
+    const std::string event_id = envelope.event_id();
+    v1::Receipt receipt;
+    receipt.set_id(id);
+    receipt.set_rows_accepted(rows);
+    *receipt.mutable_recorded_at() = envelope.recorded_at();
+    {
+      std::lock_guard lock(mu_);
+      own_events_.insert(event_id);
+    }
+    auto position = log_.Append(id, envelope.SerializeAsString());
+    std::lock_guard lock(mu_);
+    if (!position.ok()) {
+      own_events_.erase(event_id);
+      return position.status();
+    }
+    receipt.set_position(position->value());
+    auto it = receipts_.find(key);
+    if (it != receipts_.end() && it->second.position() < receipt.position()) {
+      receipt = it->second;  // another replica's append of this id came first
+      receipt.set_duplicate(true);
+    } else {
+      receipts_[key] = receipt;
+    }
+    return receipt;
+  }();
+
+  {
+    std::lock_guard lock(mu_);
+    in_flight_.erase(key);
+  }
+  mine->promise.set_value(result);
+  return result;
+}
+
+absl::StatusOr<v1::Receipt> Gateway::SubmitObservations(v1::ObservationsSubmitted batch,
+                                                        size_t request_bytes,
+                                                        const std::string& principal) {
+  const std::string id = batch.submission_id();
+  const auto rows = static_cast<uint32_t>(batch.rows_size());
+  const Month current = LondonMonth(clock_.Now());
+  v1::Envelope envelope = NewEnvelope(principal);
+  *envelope.mutable_observations_submitted() = std::move(batch);
+  const auto& submitted = envelope.observations_submitted();
+  if (id.empty()) {
+    return ValidateObservations(Catalogue(), submitted, request_bytes, current, options_.limits);
+  }
+  return AppendOnce(RequestKey(kSubmission, id), id, rows, std::move(envelope),
+                    [&](const Catalogue& catalogue) {
+                      return ValidateObservations(catalogue, submitted, request_bytes, current,
+                                                  options_.limits);
+                    });
+}
+
+absl::StatusOr<v1::Receipt> Gateway::ShareLearning(v1::Learning learning,
+                                                   const std::string& principal) {
+  const std::string id = learning.learning_id();
+  const Month current = LondonMonth(clock_.Now());
+  v1::Envelope envelope = NewEnvelope(principal);
+  *envelope.mutable_learning_shared()->mutable_learning() = std::move(learning);
+  const auto& shared = envelope.learning_shared().learning();
+  if (id.empty()) return ValidateLearning(Catalogue(), shared, current);
+  return AppendOnce(RequestKey(kLearning, id), id, 1, std::move(envelope),
+                    [&](const Catalogue& catalogue) {
+                      return ValidateLearning(catalogue, shared, current);
+                    });
+}
+
+absl::StatusOr<v1::Receipt> Gateway::ChangeCatalogue(v1::CatalogueChanged change,
+                                                     const std::string& principal) {
+  const std::string id = change.change_id();
+  if (id.empty()) {
+    return InvalidField("change.change_id", "REQUIRED", "a change id is required");
+  }
+  const auto rows = static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
+                                          change.organisations_size() + change.measures_size() +
+                                          change.enrolments_size());
+  v1::Envelope envelope = NewEnvelope(principal);
+  *envelope.mutable_catalogue_changed() = std::move(change);
+  const auto& changed = envelope.catalogue_changed();
+  // One change at a time, each checked against a catalogue that already
+  // holds the one before it.
+  std::lock_guard serial(catalogue_change_mu_);
+  auto receipt = AppendOnce(RequestKey(kCatalogueChange, id), id, rows, std::move(envelope),
+                            [&](const Catalogue& catalogue) {
+                              return catalogue.Check(changed, "change.");
+                            });
+  if (receipt.ok() && !receipt->duplicate()) {
+    WaitFor(LogPosition(receipt->position()),
+            std::chrono::steady_clock::now() + std::chrono::seconds(30));
+  }
+  return receipt;
+}
+
+std::shared_ptr<const Catalogue> Gateway::catalogue() const {
+  std::lock_guard lock(mu_);
+  return catalogue_;
+}
+
+LogPosition Gateway::position() const {
+  std::lock_guard lock(mu_);
+  return LogPosition(position_);
+}
+
+bool Gateway::WaitFor(LogPosition position,
+                      std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock(mu_);
+  return folded_cv_.wait_until(lock, deadline,
+                               [&] { return position_ >= position.value() || !health_.ok(); }) &&
+         position_ >= position.value();
+}
+
+}  // namespace psc::gateway
