@@ -80,6 +80,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(std::vector<st
   close(out[1]);
   if (options.pipe_stdin) close(in[0]);
   if (rc != 0) {
+    child->pid_ = -1;
+    child->reaped_ = true;
     close(out[0]);
     if (options.pipe_stdin) close(in[1]);
     return absl::InternalError("cannot start " + argv[0] + ": " + std::strerror(rc));
@@ -122,7 +124,9 @@ void ChildProcess::ReadLoop(int fd) {
 
 ChildProcess::~ChildProcess() {
   if (stdin_fd_ >= 0) close(stdin_fd_);
-  if (!reaped_) {
+  // pid_ stays -1 when the spawn failed: never signal it (kill(-1) would
+  // reach every process the user may signal).
+  if (!reaped_ && pid_ > 0) {
     kill(pid_, SIGTERM);
     if (!Wait(std::chrono::seconds(10)).ok()) {
       kill(pid_, SIGKILL);
@@ -177,7 +181,7 @@ absl::Status ChildProcess::WriteStdin(const std::string& text) {
 }
 
 void ChildProcess::Signal(int sig) {
-  if (!reaped_) kill(pid_, sig);
+  if (!reaped_ && pid_ > 0) kill(pid_, sig);
 }
 
 absl::StatusOr<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {

@@ -24,5 +24,8 @@ using LogFactory = LogUnderTest (*)();
 LogUnderTest MakeJournalLog();
 // The in-memory log (unit tests only).
 LogUnderTest MakeMemoryLog();
+// The Kafka log on a fresh one-partition topic of a test cluster
+// (psc-kafka-test-cluster) that all calls in the process share.
+LogUnderTest MakeKafkaLog();
 
 }  // namespace psc::testing

@@ -1,0 +1,66 @@
+// A realistic, deterministic demo dataset for the PSC programme: the 15
+// collaboratives with synthetic organisations, the catalogue of topics,
+// measures and enrolments, two years of monthly returns (with the gaps,
+// corrections and resent requests that real feeds produce) and quarterly
+// learning. For demos, load tests and end-to-end tests.
+//
+// Same options, same bytes, on any platform: every random draw comes from
+// std::mt19937_64's raw output (fixed by the standard) through our own
+// helpers, and the arithmetic avoids library functions whose rounding may
+// differ between platforms.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "psc/domain/period.h"
+#include "psc/v1/catalog.pb.h"
+#include "psc/v1/events.pb.h"
+
+namespace psc::demo {
+
+struct DemoOptions {
+  uint64_t seed = 20250401;
+  int organisations_per_collaborative = 22;  // 15 x 22 = 330 organisations
+  Month first_month = Month::FromYearMonth(2023, 4);
+  int months = 24;  // Apr 2023 .. Mar 2025
+  // Organisation-months whose return never arrives.
+  double gap_rate = 0.04;
+  // Rows later corrected under a new submission id.
+  double correction_rate = 0.05;
+  // Submissions sent twice with the same id.
+  double resend_rate = 0.01;
+  int learning_per_collaborative_quarter = 2;
+};
+
+struct DemoRequest {
+  // Exactly one of the two is set.
+  std::optional<v1::ObservationsSubmitted> observations;
+  std::optional<v1::Learning> learning;
+  // Repeats an earlier request id verbatim (expected to be a no-op).
+  bool resend = false;
+};
+
+struct DemoData {
+  // Topics, collaboratives, organisations, measures and enrolments in one
+  // change, id "demo-catalogue-1". Load it before any request.
+  v1::CatalogueChanged catalogue;
+  // Observations and learning, in arrival order. The returns for a month
+  // arrive early the next month (organisations in a shuffled order), then
+  // corrections of the month before, then learning; resends arrive one to
+  // three months after their original.
+  std::vector<DemoRequest> requests;
+  // Observation rows over all requests, resends included.
+  size_t rows = 0;
+  // Distinct (organisation, measure, month) keys after corrections.
+  size_t distinct_observations = 0;
+};
+
+// Builds the dataset. Every observation month lies in
+// [first_month, first_month + months - 1]: validate with the current month
+// first_month + months (or later).
+DemoData Generate(const DemoOptions& options = {});
+
+}  // namespace psc::demo

@@ -1,0 +1,572 @@
+#include "psc/demo/demo.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "catalogue_data.h"
+#include "learning_text.h"
+#include "psc/domain/strings.h"
+#include "psc/domain/validation.h"
+#include "random.h"
+
+namespace psc::demo {
+namespace {
+
+using internal::Collaboratives;
+using internal::Measures;
+using internal::MeasureSpec;
+using internal::Model;
+using internal::Rng;
+using internal::Stream;
+using internal::Topics;
+using internal::Volume;
+
+constexpr char kChangeId[] = "demo-catalogue-1";
+
+// Share of organisations leaving the programme, and of enrolled measures.
+constexpr double kLeaveRate = 0.03;
+constexpr double kEnrolRate = 0.70;
+// Share of organisations whose measures get worse instead of better.
+constexpr double kWorseningRate = 0.08;
+// Enrolment opens over the first seven months (Apr .. Oct 2023 by default).
+constexpr int kEnrolmentWindow = 6;
+
+// Activity is higher in winter (January first).
+constexpr std::array<double, 12> kSeason = {1.06, 1.05, 1.03, 1.00, 0.98, 0.97,
+                                            0.96, 0.96, 0.98, 1.00, 1.03, 1.06};
+
+int64_t Round(double x) { return std::llround(x); }
+
+struct Enrolment {
+  int measure;  // index into Measures()
+  int from;     // month offsets from first_month, inclusive
+  int to;
+};
+
+struct Organisation {
+  std::string ods;
+  int collaborative;
+  v1::Sector sector;
+  std::vector<Enrolment> enrolments;
+};
+
+// One generated value of an organisation's measure for a month.
+struct Value {
+  int64_t numerator = 0;
+  int64_t denominator = 0;  // 0: a count, no denominator
+};
+
+// ---------------------------------------------------------------------------
+// Catalogue.
+
+// Per collaborative: ~60% acute, 15% community, 20% mental health, 5%
+// ambulance, by largest remainder so every size gets the nearest split.
+std::vector<v1::Sector> SectorQuota(int n) {
+  constexpr std::array<std::pair<v1::Sector, double>, 4> kShares = {{
+      {v1::SECTOR_ACUTE, 0.60},
+      {v1::SECTOR_COMMUNITY, 0.15},
+      {v1::SECTOR_MENTAL_HEALTH, 0.20},
+      {v1::SECTOR_AMBULANCE, 0.05},
+  }};
+  std::array<int, 4> count{};
+  std::array<double, 4> remainder{};
+  int assigned = 0;
+  for (size_t i = 0; i < kShares.size(); ++i) {
+    const double exact = n * kShares[i].second;
+    count[i] = static_cast<int>(exact);
+    remainder[i] = exact - count[i];
+    assigned += count[i];
+  }
+  while (assigned < n) {
+    size_t best = 0;
+    for (size_t i = 1; i < kShares.size(); ++i) {
+      if (remainder[i] > remainder[best]) best = i;
+    }
+    ++count[best];
+    remainder[best] = -1;
+    ++assigned;
+  }
+  std::vector<v1::Sector> out;
+  for (size_t i = 0; i < kShares.size(); ++i) {
+    out.insert(out.end(), count[i], kShares[i].first);
+  }
+  return out;
+}
+
+const char* SectorLabel(v1::Sector s) {
+  switch (s) {
+    case v1::SECTOR_ACUTE:
+      return "Acute Trust";
+    case v1::SECTOR_COMMUNITY:
+      return "Community Health Trust";
+    case v1::SECTOR_MENTAL_HEALTH:
+      return "Mental Health Trust";
+    case v1::SECTOR_AMBULANCE:
+      return "Ambulance Service";
+    default:
+      return "Trust";
+  }
+}
+
+// Distinct ODS-like codes: "R" and two letters or digits, as NHS trust codes
+// look; three or more when many organisations are asked for.
+std::vector<std::string> OdsCodes(Rng& rng, size_t count) {
+  constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  size_t length = 2;
+  size_t space = 36 * 36;
+  while (space < 2 * count && length < 9) {
+    ++length;
+    space *= 36;
+  }
+  std::set<std::string> seen;
+  std::vector<std::string> codes;
+  codes.reserve(count);
+  while (codes.size() < count) {
+    std::string code = "R";
+    for (size_t i = 0; i < length; ++i) code += kChars[rng.UniformInt(0, 35)];
+    if (seen.insert(code).second) codes.push_back(std::move(code));
+  }
+  return codes;
+}
+
+std::vector<Organisation> MakeOrganisations(Rng& rng, const DemoOptions& o) {
+  const auto& collaboratives = Collaboratives();
+  const auto& measures = Measures();
+  const int per = o.organisations_per_collaborative;
+  std::vector<std::string> codes = OdsCodes(rng, collaboratives.size() * per);
+  const int last_join = std::min(kEnrolmentWindow, o.months - 1);
+
+  std::vector<Organisation> orgs;
+  orgs.reserve(codes.size());
+  for (size_t c = 0; c < collaboratives.size(); ++c) {
+    std::vector<v1::Sector> sectors = SectorQuota(per);
+    rng.Shuffle(sectors);
+    for (v1::Sector sector : sectors) {
+      Organisation org;
+      org.ods = std::move(codes[orgs.size()]);
+      org.collaborative = static_cast<int>(c);
+      org.sector = sector;
+
+      // Joins in one of the first months; a few measures start a little
+      // later as teams take them on.
+      const int join = static_cast<int>(rng.UniformInt(0, last_join));
+      std::vector<int> applicable;
+      for (size_t m = 0; m < measures.size(); ++m) {
+        if (measures[m].sectors & internal::SectorBit(sector)) applicable.push_back(int(m));
+      }
+      for (int m : applicable) {
+        // Every draw is taken whether or not the measure is chosen, so one
+        // choice does not shift the draws of the next.
+        const bool enrol = rng.Chance(kEnrolRate);
+        const bool later = rng.Chance(0.2);
+        const int delay = static_cast<int>(rng.UniformInt(1, 3));
+        if (!enrol) continue;
+        const int from = later ? std::min(last_join, join + delay) : join;
+        org.enrolments.push_back({m, from, o.months - 1});
+      }
+      const int fallback =
+          static_cast<int>(rng.UniformInt(0, static_cast<int64_t>(applicable.size()) - 1));
+      if (org.enrolments.empty() && !applicable.empty()) {
+        org.enrolments.push_back({applicable[fallback], join, o.months - 1});
+      }
+
+      // A few leave the programme: every enrolment ends the same month.
+      const bool leaves = rng.Chance(kLeaveRate);
+      int latest_from = 0;
+      for (const auto& e : org.enrolments) latest_from = std::max(latest_from, e.from);
+      const int leave = static_cast<int>(rng.UniformInt(latest_from + 3, o.months - 2));
+      if (leaves && latest_from + 3 <= o.months - 2) {
+        for (auto& e : org.enrolments) e.to = leave;
+      }
+      orgs.push_back(std::move(org));
+    }
+  }
+  return orgs;
+}
+
+v1::CatalogueChanged MakeCatalogue(const std::vector<Organisation>& orgs, const DemoOptions& o) {
+  v1::CatalogueChanged c;
+  c.set_change_id(kChangeId);
+  for (const auto& t : Topics()) {
+    auto* topic = c.add_topics();
+    topic->set_id(t.id);
+    topic->set_name(t.name);
+    topic->set_essential(t.essential);
+  }
+  for (const auto& s : Collaboratives()) {
+    auto* collab = c.add_collaboratives();
+    collab->set_id(s.id);
+    collab->set_name(s.name);
+  }
+  // Names count organisations of a sector within a collaborative:
+  // "Wessex Acute Trust 3". Synthetic on purpose: never a real trust.
+  std::vector<std::array<int, 7>> numbering(Collaboratives().size());
+  for (const auto& org : orgs) {
+    const auto& collab = Collaboratives()[org.collaborative];
+    const int number = ++numbering[org.collaborative][org.sector];
+    auto* out = c.add_organisations();
+    out->set_ods_code(org.ods);
+    out->set_name(StrCat(collab.region, " ", SectorLabel(org.sector), " ", number));
+    out->set_sector(org.sector);
+    out->set_collaborative_id(collab.id);
+  }
+  for (const auto& spec : Measures()) *c.add_measures() = internal::ToProto(spec);
+  for (const auto& org : orgs) {
+    for (const auto& e : org.enrolments) {
+      auto* out = c.add_enrolments();
+      out->set_ods_code(org.ods);
+      out->set_measure_id(Measures()[e.measure].id);
+      out->set_from_month(o.first_month.Plus(e.from).ToString());
+      if (e.to < o.months - 1) out->set_to_month(o.first_month.Plus(e.to).ToString());
+    }
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------------------
+// Values.
+
+// An organisation's activity, month by month, that denominators scale with.
+struct Activity {
+  // [month][Volume]
+  std::vector<std::array<double, 6>> volume;
+};
+
+Activity MakeActivity(Rng& rng, const Organisation& org, const DemoOptions& o) {
+  // Draw every base for every sector so each organisation takes the same
+  // number of draws.
+  const double u_bed = rng.Uniform(), u_adm = rng.Uniform(), u_births = rng.Uniform(),
+               u_staff = rng.Uniform(), u_teams = rng.Uniform(), u_inc = rng.Uniform();
+  auto in = [](double u, double lo, double hi) { return lo + (hi - lo) * u; };
+  double bed = 0, adm = 0, births = 0, staff = 0, teams = 0, incidents = 0;
+  switch (org.sector) {
+    case v1::SECTOR_ACUTE:
+      bed = in(u_bed, 8000, 25000);
+      adm = bed * in(u_adm, 0.30, 0.40);
+      births = in(u_births, 200, 500);
+      staff = in(u_staff, 3000, 10000);
+      teams = in(u_teams, 30, 90);
+      break;
+    case v1::SECTOR_COMMUNITY:
+      bed = in(u_bed, 1500, 5000);
+      adm = bed * 0.05;
+      staff = in(u_staff, 1000, 3500);
+      teams = in(u_teams, 15, 50);
+      break;
+    case v1::SECTOR_MENTAL_HEALTH:
+      bed = in(u_bed, 3000, 9000);
+      adm = bed * 0.03;
+      staff = in(u_staff, 1500, 4500);
+      teams = in(u_teams, 12, 40);
+      break;
+    default:  // ambulance
+      staff = in(u_staff, 2000, 5000);
+      teams = in(u_teams, 10, 30);
+      incidents = in(u_inc, 15000, 45000);
+      break;
+  }
+  Activity a;
+  a.volume.resize(o.months);
+  for (int t = 0; t < o.months; ++t) {
+    const double season = kSeason[o.first_month.Plus(t).month() - 1];
+    auto& v = a.volume[t];
+    v[int(Volume::kBedDays)] = double(Round(bed * season * (1 + 0.03 * rng.Normal())));
+    v[int(Volume::kAdmissions)] = double(Round(adm * season * (1 + 0.03 * rng.Normal())));
+    v[int(Volume::kBirths)] = double(Round(births * (1 + 0.06 * rng.Normal())));
+    v[int(Volume::kStaff)] = double(Round(staff * (1 + 0.002 * t)));
+    v[int(Volume::kTeams)] = double(Round(teams));
+    v[int(Volume::kIncidents)] = double(Round(incidents * season * (1 + 0.03 * rng.Normal())));
+  }
+  return a;
+}
+
+// Denominator (or exposure) for a month: a sample (audit) when the
+// fraction is below 1, so it varies more than the activity it samples.
+int64_t Exposure(Rng& rng, const MeasureSpec& spec, const Activity& a, int t) {
+  const double volume = a.volume[t][int(spec.volume)];
+  const double noise = rng.Normal();
+  if (spec.volume_fraction >= 1.0) return std::max<int64_t>(1, Round(volume));
+  return std::max<int64_t>(1, Round(volume * spec.volume_fraction * (1 + 0.1 * noise)));
+}
+
+// Values of one enrolment for months [e.from, e.to] (index t - e.from).
+std::vector<Value> MakeSeries(Rng& rng, const MeasureSpec& spec, const Activity& a,
+                              const Enrolment& e, bool worsening, int months) {
+  const double base = rng.Uniform(spec.base_lo, spec.base_hi);
+  // How far this organisation moves: better by a varying amount, or worse.
+  const double mult = worsening ? -rng.Uniform(0.3, 1.0) : rng.Uniform(0.4, 1.6);
+  const double drift = rng.Uniform(-0.08, 0.08);
+  const double change = spec.change != 0 ? spec.change * mult : drift;
+  const double span = months > 1 ? months - 1 : 1;
+
+  std::vector<Value> out;
+  out.reserve(e.to - e.from + 1);
+  double level = base;  // cumulative models: fraction trained or doing
+  int64_t teams = Round(a.volume[e.from][int(Volume::kTeams)]);
+  for (int t = e.from; t <= e.to; ++t) {
+    const double f = t / span;
+    Value v;
+    switch (spec.model) {
+      case Model::kProportion: {
+        const int64_t den = Exposure(rng, spec, a, t);
+        const double p = std::clamp(base + change * f + 0.015 * rng.Normal(), 0.002, 0.998);
+        const double sd = std::sqrt(double(den) * p * (1 - p));
+        v.denominator = den;
+        v.numerator = std::clamp<int64_t>(Round(double(den) * p + sd * rng.Normal()), 0, den);
+        break;
+      }
+      case Model::kRate: {
+        const int64_t den = Exposure(rng, spec, a, t);
+        const double rate = std::max(0.0, base * (1 + change * f) * (1 + 0.06 * rng.Normal()));
+        const double mu = double(den) * rate / double(spec.rate_per);
+        v.denominator = den;
+        v.numerator = std::max<int64_t>(0, Round(mu + std::sqrt(mu) * rng.Normal()));
+        break;
+      }
+      case Model::kCount: {
+        const double volume = a.volume[t][int(spec.volume)] * spec.volume_fraction;
+        const double mu =
+            std::max(0.0, volume * base * (1 + change * f) * (1 + 0.05 * rng.Normal()));
+        v.numerator = std::max<int64_t>(0, Round(mu + std::sqrt(mu) * rng.Normal()));
+        break;
+      }
+      case Model::kCumulativeCount: {
+        const double population =
+            std::max(1.0, a.volume[t][int(spec.volume)] * spec.volume_fraction);
+        const double gain = rng.Uniform(0.2, 1.8);
+        if (t > e.from) level += spec.change * (worsening ? 0.3 : 1.0) * gain;
+        level = std::min(level, 0.97);
+        v.numerator = Round(population * level);
+        break;
+      }
+      case Model::kCumulativeProportion: {
+        const double gain = rng.Uniform(0.0, 2.0);
+        const bool reorganised = rng.Chance(0.04);
+        const int64_t step = rng.UniformInt(-1, 2);
+        if (t > e.from) {
+          level = std::min(0.98, level + spec.change * (worsening ? 0.3 : 1.0) * gain);
+          if (reorganised) teams = std::max<int64_t>(1, teams + step);
+        }
+        v.denominator = teams;
+        v.numerator = std::min<int64_t>(teams, Round(double(teams) * level));
+        break;
+      }
+    }
+    out.push_back(v);
+  }
+  // Staff trained to date never goes down, even as the headcount moves.
+  if (spec.model == Model::kCumulativeCount) {
+    for (size_t i = 1; i < out.size(); ++i) {
+      out[i].numerator = std::max(out[i].numerator, out[i - 1].numerator);
+    }
+  }
+  return out;
+}
+
+// A corrected value for a row: numerator or denominator moved a little,
+// still valid for the unit, and always different from the original.
+void Correct(Rng& rng, const MeasureSpec& spec, v1::Observation* row) {
+  const int64_t num = row->numerator();
+  const bool has_den = row->has_denominator();
+  const int64_t den = has_den ? row->denominator() : 0;
+  const bool change_den = has_den && rng.Chance(0.5);
+  const double size = rng.Uniform(0.02, 0.10);
+  const bool up = rng.Chance(0.5);
+  if (change_den) {
+    const int64_t delta = std::max<int64_t>(1, Round(double(den) * size));
+    const int64_t floor = spec.unit == v1::UNIT_PROPORTION ? std::max<int64_t>(1, num) : 1;
+    row->set_denominator(!up && den - delta >= floor ? den - delta : den + delta);
+    return;
+  }
+  const int64_t delta = std::max<int64_t>(1, Round(double(num) * size));
+  const int64_t ceiling = spec.unit == v1::UNIT_PROPORTION ? den : kMaxCount;
+  int64_t changed = up ? num + delta : num - delta;
+  if (changed < 0 || changed > ceiling) changed = up ? num - delta : num + delta;
+  if (changed < 0 || changed > ceiling) {
+    // A small proportion with no room either way for the full delta (say
+    // 1 of 1): move by one, or grow the denominator.
+    if (num > 0) {
+      changed = num - 1;
+    } else if (num < ceiling) {
+      changed = num + 1;
+    } else {
+      row->set_denominator(den + 1);
+      return;
+    }
+  }
+  row->set_numerator(changed);
+}
+
+// ---------------------------------------------------------------------------
+// Arrival order.
+
+struct Pending {
+  int slot;   // months after first_month the request arrives in
+  int phase;  // 0 returns (and resends), 1 corrections, 2 learning
+  uint64_t tiebreak;
+  size_t seq;
+  DemoRequest request;
+};
+
+std::string TwoDigits(int n) {
+  n %= 100;
+  return StrCat(n < 10 ? "0" : "", n);
+}
+
+}  // namespace
+
+DemoData Generate(const DemoOptions& options) {
+  DemoOptions o = options;
+  o.organisations_per_collaborative = std::max(0, o.organisations_per_collaborative);
+  o.months = std::max(1, o.months);
+  o.gap_rate = std::clamp(o.gap_rate, 0.0, 1.0);
+  o.correction_rate = std::clamp(o.correction_rate, 0.0, 1.0);
+  o.resend_rate = std::clamp(o.resend_rate, 0.0, 1.0);
+  o.learning_per_collaborative_quarter = std::max(0, o.learning_per_collaborative_quarter);
+
+  const auto& measures = Measures();
+  std::vector<std::string> month_text(o.months);
+  for (int t = 0; t < o.months; ++t) month_text[t] = o.first_month.Plus(t).ToString();
+
+  DemoData out;
+  Rng catalogue_rng(o.seed, Stream::kCatalogue);
+  std::vector<Organisation> orgs = MakeOrganisations(catalogue_rng, o);
+  out.catalogue = MakeCatalogue(orgs, o);
+
+  // Every organisation's values for every enrolled month, whether or not
+  // its return arrives: the data do not depend on the gap, correction or
+  // resend rates.
+  Rng values_rng(o.seed, Stream::kValues);
+  // [org][enrolment][t - from]
+  std::vector<std::vector<std::vector<Value>>> series(orgs.size());
+  for (size_t i = 0; i < orgs.size(); ++i) {
+    const bool worsening = values_rng.Chance(kWorseningRate);
+    const Activity activity = MakeActivity(values_rng, orgs[i], o);
+    for (const auto& e : orgs[i].enrolments) {
+      series[i].push_back(
+          MakeSeries(values_rng, measures[e.measure], activity, e, worsening, o.months));
+    }
+  }
+
+  Rng gaps_rng(o.seed, Stream::kGaps);
+  Rng corrections_rng(o.seed, Stream::kCorrections);
+  Rng resends_rng(o.seed, Stream::kResends);
+  Rng arrival_rng(o.seed, Stream::kArrival);
+  Rng learning_rng(o.seed, Stream::kLearning);
+
+  std::vector<Pending> pending;
+  auto add = [&](int slot, int phase, DemoRequest request) {
+    pending.push_back({slot, phase, arrival_rng.Next(), pending.size(), std::move(request)});
+  };
+
+  // Monthly returns: one submission per organisation-month, every enrolled
+  // measure in it; arriving early the following month.
+  for (int t = 0; t < o.months; ++t) {
+    for (size_t i = 0; i < orgs.size(); ++i) {
+      const Organisation& org = orgs[i];
+      v1::ObservationsSubmitted batch;
+      for (size_t k = 0; k < org.enrolments.size(); ++k) {
+        const Enrolment& e = org.enrolments[k];
+        if (t < e.from || t > e.to) continue;
+        const Value& v = series[i][k][t - e.from];
+        auto* row = batch.add_rows();
+        row->set_ods_code(org.ods);
+        row->set_measure_id(measures[e.measure].id);
+        row->set_month(month_text[t]);
+        row->set_numerator(v.numerator);
+        if (v.denominator > 0) row->set_denominator(v.denominator);
+      }
+      if (batch.rows_size() == 0) continue;       // not enrolled this month
+      if (gaps_rng.Chance(o.gap_rate)) continue;  // the return never arrives
+      batch.set_submission_id(StrCat(org.ods, "-", month_text[t]));
+      out.distinct_observations += batch.rows_size();
+      DemoRequest request;
+      request.observations = std::move(batch);
+      add(t + 1, 0, std::move(request));
+    }
+  }
+
+  // Corrections: some rows of a return are sent again with a changed value,
+  // under a new id, after the next month's returns.
+  const size_t returns = pending.size();
+  for (size_t p = 0; p < returns; ++p) {
+    const v1::ObservationsSubmitted& original = *pending[p].request.observations;
+    v1::ObservationsSubmitted fix;
+    for (const auto& row : original.rows()) {
+      if (!corrections_rng.Chance(o.correction_rate)) continue;
+      auto* corrected = fix.add_rows();
+      *corrected = row;
+      const MeasureSpec* spec = nullptr;
+      for (const auto& s : measures) {
+        if (row.measure_id() == s.id) spec = &s;
+      }
+      Correct(corrections_rng, *spec, corrected);
+    }
+    if (fix.rows_size() == 0) continue;
+    fix.set_submission_id(StrCat(original.submission_id(), "-fix1"));
+    DemoRequest request;
+    request.observations = std::move(fix);
+    add(pending[p].slot + 1, 1, std::move(request));
+  }
+
+  // Resends: a client retries a submission it already sent (a lost answer,
+  // a rerun job) one to three months later, byte for byte.
+  const size_t submissions = pending.size();
+  for (size_t p = 0; p < submissions; ++p) {
+    if (!resends_rng.Chance(o.resend_rate)) continue;
+    const int delay = static_cast<int>(resends_rng.UniformInt(1, 3));
+    DemoRequest request;
+    request.observations = *pending[p].request.observations;
+    request.resend = true;
+    add(pending[p].slot + delay, 0, std::move(request));
+  }
+
+  // Learning: each collaborative shares a few items a quarter.
+  const Month last = o.first_month.Plus(o.months - 1);
+  for (Quarter q = Quarter::Containing(o.first_month); q <= Quarter::Containing(last);
+       q = Quarter::FromIndex(q.index() + 1)) {
+    const int lo = std::max(0, o.first_month.MonthsUntil(q.FirstMonth()));
+    const int hi = std::min(o.months - 1, o.first_month.MonthsUntil(q.LastMonth()));
+    for (const auto& collab : Collaboratives()) {
+      for (int k = 1; k <= o.learning_per_collaborative_quarter; ++k) {
+        const int t = static_cast<int>(learning_rng.UniformInt(lo, hi));
+        const auto& topic = Topics()[learning_rng.UniformInt(0, int64_t(Topics().size()) - 1)];
+        v1::Learning l;
+        l.set_learning_id(StrCat(collab.id, "-", q.fy_start_year(), "-",
+                                 TwoDigits(q.fy_start_year() + 1), "-q", q.number(), "-", k));
+        l.set_collaborative_id(collab.id);
+        l.set_topic_id(topic.id);
+        l.set_month(month_text[t]);
+        internal::FillLearning(learning_rng, topic.id, collab.region, &l);
+        DemoRequest request;
+        request.learning = std::move(l);
+        add(t + 1, 2, std::move(request));
+      }
+    }
+  }
+
+  // Arrival order: by month, then returns before corrections before
+  // learning, shuffled within each; seq makes the order total, so the sort
+  // algorithm cannot matter.
+  std::vector<size_t> order(pending.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const Pending& x = pending[a];
+    const Pending& y = pending[b];
+    return std::tie(x.slot, x.phase, x.tiebreak, x.seq) <
+           std::tie(y.slot, y.phase, y.tiebreak, y.seq);
+  });
+  out.requests.reserve(order.size());
+  for (size_t i : order) {
+    DemoRequest& r = pending[i].request;
+    if (r.observations) out.rows += r.observations->rows_size();
+    out.requests.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace psc::demo

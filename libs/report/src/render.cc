@@ -1,0 +1,605 @@
+#include "psc/report/render.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "number_format.h"
+#include "psc/domain/period.h"
+#include "psc/domain/strings.h"
+
+namespace psc::report {
+namespace {
+
+using internal::Columns;
+using internal::Integer;
+using internal::Quotient;
+
+// ---------------------------------------------------------------- names
+
+std::string_view TypeName(v1::MeasureType t) {
+  switch (t) {
+    case v1::MEASURE_TYPE_INPUT:
+      return "input";
+    case v1::MEASURE_TYPE_PROCESS:
+      return "process";
+    case v1::MEASURE_TYPE_OUTCOME:
+      return "outcome";
+    case v1::MEASURE_TYPE_BALANCING:
+      return "balancing";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string_view UnitName(v1::Unit u) {
+  switch (u) {
+    case v1::UNIT_COUNT:
+      return "count";
+    case v1::UNIT_PROPORTION:
+      return "proportion";
+    case v1::UNIT_RATE:
+      return "rate";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string_view AggregationName(v1::Aggregation a) {
+  switch (a) {
+    case v1::AGGREGATION_SUM:
+      return "sum";
+    case v1::AGGREGATION_RATIO:
+      return "ratio";
+    case v1::AGGREGATION_LAST:
+      return "last";
+    default:
+      return "unspecified";
+  }
+}
+
+std::string_view DirectionName(v1::Direction d) {
+  switch (d) {
+    case v1::DIRECTION_UP:
+      return "up";
+    case v1::DIRECTION_DOWN:
+      return "down";
+    case v1::DIRECTION_NEITHER:
+      return "neither";
+    default:
+      return "unspecified";
+  }
+}
+
+// "Jan 2025" for "2025-01"; the text itself when it is not a month.
+std::string MonthLabel(const std::string& text) {
+  static constexpr const char* kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  auto m = Month::Parse(text);
+  if (!m) return text;
+  return StrCat(kNames[m->month() - 1], " ", m->year());
+}
+
+// ---------------------------------------------------------------- values
+
+bool IsRatio(const v1::Measure& m) {
+  return m.unit() == v1::UNIT_PROPORTION || m.unit() == v1::UNIT_RATE;
+}
+
+int64_t Factor(const v1::Measure& m) {
+  return m.unit() == v1::UNIT_PROPORTION ? 100 : m.unit() == v1::UNIT_RATE ? m.rate_per() : 1;
+}
+
+// "count", "%" or "per 1,000 occupied bed days".
+std::string UnitLabel(const v1::Measure& m) {
+  switch (m.unit()) {
+    case v1::UNIT_PROPORTION:
+      return "%";
+    case v1::UNIT_RATE:
+      return m.denominator_label().empty()
+                 ? StrCat("per ", Integer(m.rate_per(), true))
+                 : StrCat("per ", Integer(m.rate_per(), true), " ", m.denominator_label());
+    default:
+      return "count";
+  }
+}
+
+// The shortest decimal that reads back as `v`; nullopt for NaN and
+// infinities, which JSON cannot hold.
+std::optional<std::string> ShortestDouble(double v) {
+  if (!std::isfinite(v)) return std::nullopt;
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  if (ec != std::errc()) return std::nullopt;
+  return std::string(buf, end);
+}
+
+// The figure's value for JSON and CSV: counts as integers, percentages and
+// rates to 4 decimal places; nullopt when the figure has no value.
+std::optional<std::string> MachineValue(const v1::Measure& m, const v1::Figure& f) {
+  if (!f.has_value()) return std::nullopt;
+  if (!IsRatio(m)) return Integer(f.numerator(), false);
+  if (f.denominator() == 0 || Factor(m) == 0) return ShortestDouble(f.value());
+  return Quotient(f.numerator(), Factor(m), f.denominator(), 4, false);
+}
+
+// ---------------------------------------------------------------- text
+
+constexpr size_t kMaxNameColumns = 60;
+constexpr int kBarCells = 10;
+
+std::string PadRight(std::string s, size_t width) {
+  size_t cols = Columns(s);
+  if (cols < width) s.append(width - cols, ' ');
+  return s;
+}
+
+std::string PadLeft(const std::string& s, size_t width) {
+  size_t cols = Columns(s);
+  return cols < width ? std::string(width - cols, ' ') + s : s;
+}
+
+// Cuts UTF-8 text to `width` columns, ending in "…" when cut.
+std::string Fit(const std::string& s, size_t width) {
+  if (Columns(s) <= width) return s;
+  std::string out;
+  size_t cols = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) != 0x80) {
+      if (cols == width - 1) break;
+      ++cols;
+    }
+    out.push_back(s[i]);
+  }
+  return out + "…";
+}
+
+// Coverage as a bar of kBarCells cells in eighths: full blocks, one partial
+// block, light shade for the rest; rounded half up to the nearest eighth.
+std::string CoverageBar(int64_t reported, int64_t expected) {
+  if (expected <= 0) return "";
+  static constexpr const char* kPartial[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+  const int64_t total = kBarCells * 8;
+  int64_t clamped = std::clamp<int64_t>(reported, 0, expected);
+  // Integer arithmetic, exact while expected < 2^55 (organisation-months
+  // are far fewer).
+  int64_t eighths = (clamped * total * 2 + expected) / (expected * 2);
+  std::string out;
+  int cells = 0;
+  for (; cells < eighths / 8; ++cells) out += "█";
+  if (eighths % 8 != 0) {
+    out += kPartial[eighths % 8];
+    ++cells;
+  }
+  for (; cells < kBarCells; ++cells) out += "░";
+  return out;
+}
+
+struct TextRow {
+  std::string name;    // with its indentation
+  std::string number;  // right-aligned
+  std::string suffix;  // unit after the number
+  std::string numden;
+  std::string coverage;
+  std::string bar;
+};
+
+TextRow RowOf(std::string name, const v1::Measure& m, const v1::Figure& f) {
+  TextRow row;
+  row.name = std::move(name);
+  const int64_t reported = f.coverage().reported();
+  const int64_t expected = f.coverage().expected();
+  if (reported <= 0) {
+    row.number = "no data";
+  } else if (!f.has_value()) {
+    row.number = "–";
+  } else if (m.unit() == v1::UNIT_PROPORTION && f.denominator() != 0) {
+    row.number = Quotient(f.numerator(), 100, f.denominator(), 1, true);
+    row.suffix = "%";
+  } else if (m.unit() == v1::UNIT_RATE && f.denominator() != 0) {
+    row.number = Quotient(f.numerator(), m.rate_per(), f.denominator(), 2, true);
+    row.suffix = StrCat(" ", UnitLabel(m));
+  } else {
+    row.number = Integer(f.numerator(), true);
+  }
+  if (reported <= 0) {
+    row.numden = "–";
+  } else if (IsRatio(m)) {
+    row.numden = StrCat(Integer(f.numerator(), true), " / ", Integer(f.denominator(), true));
+  } else {
+    row.numden = Integer(f.numerator(), true);
+  }
+  row.coverage = StrCat(Integer(reported, true), "/", Integer(expected, true));
+  if (expected > 0) {
+    StrAppend(&row.coverage, " (", Quotient(reported, 100, expected, 1, false), "%)");
+  }
+  row.bar = CoverageBar(reported, expected);
+  return row;
+}
+
+std::string RightTrimmed(std::string s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string RenderText(const v1::QuarterlyReport& report) {
+  std::map<std::string, std::string, std::less<>> names;
+  for (const auto& c : report.collaboratives()) names[c.id()] = c.name();
+  auto name_of = [&](const std::string& id) {
+    auto it = names.find(id);
+    return it == names.end() || it->second.empty() ? id : it->second;
+  };
+
+  // A section line is kept as text; a table line as a row, so that column
+  // widths can follow the whole report.
+  struct Line {
+    std::optional<TextRow> row;
+    bool header = false;
+    std::string text;
+  };
+  std::vector<Line> lines;
+  for (const auto& type : report.types()) {
+    std::string heading = StrCat(TypeName(type.type()), " measures");
+    for (char& c : heading) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    lines.push_back({std::nullopt, false, ""});
+    lines.push_back({std::nullopt, false, heading});
+    for (const auto& topic : type.topics()) {
+      lines.push_back({std::nullopt, false, ""});
+      const v1::Topic& t = topic.topic();
+      lines.push_back({std::nullopt, false,
+                       t.name().empty() ? StrCat("Topic: ", t.id())
+                                        : StrCat("Topic: ", t.name(), " (", t.id(), ")")});
+      lines.push_back({std::nullopt, true, ""});
+      for (const auto& mr : topic.measures()) {
+        const v1::Measure& m = mr.measure();
+        lines.push_back({RowOf(m.name().empty() ? m.id() : m.name(), m, mr.national()), false, ""});
+        for (const auto& area : mr.collaboratives()) {
+          lines.push_back(
+              {RowOf(StrCat("  ", name_of(area.collaborative_id())), m, area.figure()), false, ""});
+        }
+      }
+    }
+  }
+
+  static constexpr std::string_view kNameHeader = "Measure / area";
+  static constexpr std::string_view kValueHeader = "Value";
+  static constexpr std::string_view kNumdenHeader = "Numerator / denominator";
+  static constexpr std::string_view kCoverageHeader = "Coverage";
+  size_t name_w = Columns(kNameHeader), number_w = 0, suffix_w = 0;
+  size_t numden_w = Columns(kNumdenHeader), coverage_w = Columns(kCoverageHeader);
+  for (auto& line : lines) {
+    if (!line.row) continue;
+    line.row->name = Fit(line.row->name, kMaxNameColumns);
+    name_w = std::max(name_w, Columns(line.row->name));
+    number_w = std::max(number_w, Columns(line.row->number));
+    suffix_w = std::max(suffix_w, Columns(line.row->suffix));
+    numden_w = std::max(numden_w, Columns(line.row->numden));
+    coverage_w = std::max(coverage_w, Columns(line.row->coverage));
+  }
+  if (number_w + suffix_w < Columns(kValueHeader)) {
+    suffix_w = Columns(kValueHeader) - number_w;
+  }
+
+  std::string out = StrCat("National quarterly aggregate ", report.quarter(), " (",
+                           MonthLabel(report.first_month()), " – ",
+                           MonthLabel(report.last_month()), "), log position ",
+                           report.as_of_position(), "\n");
+  out += "Coverage: organisation-months reported / enrolled.\n";
+  if (report.types().empty()) out += "\nNo measures in the catalogue.\n";
+  for (const auto& line : lines) {
+    std::string text;
+    if (line.header) {
+      text = StrCat(PadRight(std::string(kNameHeader), name_w), "  ",
+                    PadRight(std::string(kValueHeader), number_w + suffix_w), "  ",
+                    PadLeft(std::string(kNumdenHeader), numden_w), "  ",
+                    PadLeft(std::string(kCoverageHeader), coverage_w));
+    } else if (line.row) {
+      const TextRow& r = *line.row;
+      text = StrCat(PadRight(r.name, name_w), "  ", PadLeft(r.number, number_w),
+                    PadRight(r.suffix, suffix_w), "  ", PadLeft(r.numden, numden_w), "  ",
+                    PadLeft(r.coverage, coverage_w), "  ", r.bar);
+    } else {
+      text = line.text;
+    }
+    StrAppend(&out, RightTrimmed(std::move(text)), "\n");
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- JSON
+
+namespace {
+
+// Writes JSON with two-space indentation, one member or element per line;
+// empty objects and arrays as {} and [].
+class JsonWriter {
+ public:
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  void Key(std::string_view key) {
+    NextItem();
+    Quote(key);
+    out_ += ": ";
+    after_key_ = true;
+  }
+  void String(std::string_view s) {
+    NextItem();
+    Quote(s);
+  }
+  // An already formatted JSON number, or null when absent.
+  void Number(const std::optional<std::string>& n) {
+    NextItem();
+    out_ += n ? *n : "null";
+  }
+  void Int(int64_t v) { Number(Integer(v, false)); }
+  void UInt(uint64_t v) { Number(StrCat(v)); }
+  void Bool(bool b) {
+    NextItem();
+    out_ += b ? "true" : "false";
+  }
+  std::string Finish() { return std::move(out_) + "\n"; }
+
+ private:
+  void NextItem() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (stack_.empty()) return;
+    if (stack_.back()++ > 0) out_ += ',';
+    Newline();
+  }
+  void Open(char c) {
+    NextItem();
+    out_ += c;
+    stack_.push_back(0);
+  }
+  void Close(char c) {
+    const int items = stack_.back();
+    stack_.pop_back();
+    if (items > 0) Newline();
+    out_ += c;
+  }
+  void Newline() {
+    out_ += '\n';
+    out_.append(stack_.size() * 2, ' ');
+  }
+  void Quote(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out_ += '"';
+    for (char ch : s) {
+      auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        default:
+          if (c < 0x20) {
+            out_ += "\\u00";
+            out_ += kHex[c >> 4];
+            out_ += kHex[c & 0xf];
+          } else {
+            out_ += ch;  // UTF-8 passes through
+          }
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string out_;
+  std::vector<int> stack_;  // items written so far at each open level
+  bool after_key_ = false;
+};
+
+void WriteMeasure(JsonWriter& w, const v1::Measure& m) {
+  w.BeginObject();
+  w.Key("id");
+  w.String(m.id());
+  w.Key("name");
+  w.String(m.name());
+  w.Key("topic_id");
+  w.String(m.topic_id());
+  w.Key("type");
+  w.String(TypeName(m.type()));
+  w.Key("unit");
+  w.String(UnitName(m.unit()));
+  w.Key("rate_per");
+  w.Int(m.rate_per());
+  w.Key("aggregation");
+  w.String(AggregationName(m.aggregation()));
+  w.Key("improvement");
+  w.String(DirectionName(m.improvement()));
+  w.Key("numerator_label");
+  w.String(m.numerator_label());
+  w.Key("denominator_label");
+  w.String(m.denominator_label());
+  w.Key("target");
+  w.Number(m.has_target() ? ShortestDouble(m.target()) : std::nullopt);
+  w.Key("on_time_days");
+  w.Int(m.on_time_days());
+  w.EndObject();
+}
+
+void WriteFigure(JsonWriter& w, const v1::Measure& m, const v1::Figure& f) {
+  w.BeginObject();
+  w.Key("numerator");
+  w.Int(f.numerator());
+  w.Key("denominator");
+  w.Int(f.denominator());
+  w.Key("value");
+  w.Number(MachineValue(m, f));
+  w.Key("coverage");
+  w.BeginObject();
+  w.Key("reported");
+  w.Int(f.coverage().reported());
+  w.Key("expected");
+  w.Int(f.coverage().expected());
+  w.EndObject();
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string RenderJson(const v1::QuarterlyReport& report) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("quarter");
+  w.String(report.quarter());
+  w.Key("first_month");
+  w.String(report.first_month());
+  w.Key("last_month");
+  w.String(report.last_month());
+  w.Key("as_of_position");
+  w.UInt(report.as_of_position());
+  w.Key("types");
+  w.BeginArray();
+  for (const auto& type : report.types()) {
+    w.BeginObject();
+    w.Key("type");
+    w.String(TypeName(type.type()));
+    w.Key("topics");
+    w.BeginArray();
+    for (const auto& topic : type.topics()) {
+      w.BeginObject();
+      w.Key("topic");
+      w.BeginObject();
+      w.Key("id");
+      w.String(topic.topic().id());
+      w.Key("name");
+      w.String(topic.topic().name());
+      w.Key("essential");
+      w.Bool(topic.topic().essential());
+      w.EndObject();
+      w.Key("measures");
+      w.BeginArray();
+      for (const auto& mr : topic.measures()) {
+        w.BeginObject();
+        w.Key("measure");
+        WriteMeasure(w, mr.measure());
+        w.Key("national");
+        WriteFigure(w, mr.measure(), mr.national());
+        w.Key("collaboratives");
+        w.BeginArray();
+        for (const auto& area : mr.collaboratives()) {
+          w.BeginObject();
+          w.Key("collaborative_id");
+          w.String(area.collaborative_id());
+          w.Key("figure");
+          WriteFigure(w, mr.measure(), area.figure());
+          w.EndObject();
+        }
+        w.EndArray();
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("collaboratives");
+  w.BeginArray();
+  for (const auto& c : report.collaboratives()) {
+    w.BeginObject();
+    w.Key("id");
+    w.String(c.id());
+    w.Key("name");
+    w.String(c.name());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return w.Finish();
+}
+
+// ---------------------------------------------------------------- CSV
+
+namespace {
+
+// One RFC 4180 field: quoted when it holds a comma, quote, CR or LF.
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+void CsvLine(std::string* out, const std::vector<std::string>& fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->append(CsvField(fields[i]));
+  }
+  out->append("\r\n");
+}
+
+}  // namespace
+
+std::string RenderCsv(const v1::QuarterlyReport& report) {
+  std::string out;
+  CsvLine(&out, {"quarter", "type", "topic_id", "measure_id", "measure_name", "area", "area_id",
+                 "numerator", "denominator", "value", "unit", "reported", "expected"});
+  for (const auto& type : report.types()) {
+    for (const auto& topic : type.topics()) {
+      for (const auto& mr : topic.measures()) {
+        const v1::Measure& m = mr.measure();
+        auto line = [&](std::string_view area, const std::string& area_id, const v1::Figure& f) {
+          CsvLine(&out, {report.quarter(), std::string(TypeName(type.type())), topic.topic().id(),
+                         m.id(), m.name(), std::string(area), area_id,
+                         Integer(f.numerator(), false),
+                         IsRatio(m) ? Integer(f.denominator(), false) : std::string(),
+                         MachineValue(m, f).value_or(""), UnitLabel(m),
+                         Integer(f.coverage().reported(), false),
+                         Integer(f.coverage().expected(), false)});
+        };
+        line("national", "", mr.national());
+        for (const auto& area : mr.collaboratives()) {
+          line("collaborative", area.collaborative_id(), area.figure());
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Rendered Render(const v1::QuarterlyReport& report, v1::ReportFormat format) {
+  switch (format) {
+    case v1::REPORT_FORMAT_TEXT:
+      return {RenderText(report), "text/plain; charset=utf-8"};
+    case v1::REPORT_FORMAT_JSON:
+      return {RenderJson(report), "application/json"};
+    case v1::REPORT_FORMAT_CSV:
+      return {RenderCsv(report), "text/csv; charset=utf-8"};
+    default:
+      return {};
+  }
+}
+
+}  // namespace psc::report

@@ -1,0 +1,242 @@
+#include "psc/report/report.h"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "psc/domain/aggregation.h"
+#include "psc/domain/strings.h"
+#include "psc/domain/violations.h"
+
+namespace psc::report {
+namespace {
+
+// Report order of the measure types; MEASURE_TYPE_UNSPECIFIED never passes
+// catalogue validation and is not reported.
+constexpr v1::MeasureType kTypeOrder[] = {v1::MEASURE_TYPE_INPUT, v1::MEASURE_TYPE_PROCESS,
+                                          v1::MEASURE_TYPE_OUTCOME, v1::MEASURE_TYPE_BALANCING};
+
+// Sums of one area over a quarter.
+struct AreaQuarter {
+  // Every organisation-month of the quarter: the figure for SUM and RATIO,
+  // and the coverage for every rule.
+  Sums months;
+  // Each organisation's latest month in the quarter: the figure for LAST.
+  Sums last;
+};
+
+void FillFigure(const v1::Measure& measure, int64_t numerator, int64_t denominator,
+                int64_t reported, int64_t expected, v1::Figure* out) {
+  const bool has_denominator = HasDenominator(measure);
+  out->set_numerator(numerator);
+  out->set_denominator(has_denominator ? denominator : 0);
+  if (auto value = DisplayValue(measure, numerator, denominator, reported > 0)) {
+    out->set_value(*value);
+  }
+  out->mutable_coverage()->set_reported(reported);
+  out->mutable_coverage()->set_expected(expected);
+}
+
+void FillQuarterFigure(const v1::Measure& measure, const AreaQuarter& sums, int64_t expected,
+                       v1::Figure* out) {
+  const Sums& figure = measure.aggregation() == v1::AGGREGATION_LAST ? sums.last : sums.months;
+  FillFigure(measure, figure.numerator, figure.denominator, sums.months.reported, expected, out);
+}
+
+void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quarter quarter,
+                  v1::MeasureReport* out) {
+  const Catalogue& catalogue = view.catalogue();
+  const Month first = quarter.FirstMonth();
+  const Month last = quarter.LastMonth();
+
+  std::map<std::string, AreaQuarter, std::less<>> areas;
+  if (const projection::MeasureAggregates* agg = view.Aggregates(measure.id())) {
+    for (auto m = agg->months.lower_bound(first.index());
+         m != agg->months.end() && m->first <= last.index(); ++m) {
+      for (const auto& [collaborative, sums] : m->second) areas[collaborative].months += sums;
+    }
+    if (auto q = agg->quarters_last.find(quarter.index()); q != agg->quarters_last.end()) {
+      for (const auto& [collaborative, sums] : q->second) areas[collaborative].last += sums;
+    }
+  }
+
+  // The nation is every area with values, whether listed below or not.
+  AreaQuarter national;
+  for (const auto& [_, sums] : areas) {
+    national.months += sums.months;
+    national.last += sums.last;
+  }
+  *out->mutable_measure() = measure;
+  FillQuarterFigure(measure, national, catalogue.EnrolledOrgMonths(measure.id(), "", first, last),
+                    out->mutable_national());
+
+  // Collaboratives enrolled in some month of the quarter, plus any holding
+  // values (the log cannot hold values without an enrolment, but a figure
+  // that exists is never hidden).
+  std::set<std::string, std::less<>> listed;
+  for (const std::string& c : catalogue.CollaborativesEnrolledIn(measure.id())) {
+    if (catalogue.EnrolledOrgMonths(measure.id(), c, first, last) > 0) listed.insert(c);
+  }
+  for (const auto& [c, _] : areas) listed.insert(c);
+  static const AreaQuarter kNothing;
+  for (const std::string& c : listed) {
+    auto* area = out->add_collaboratives();
+    area->set_collaborative_id(c);
+    auto it = areas.find(c);
+    FillQuarterFigure(measure, it == areas.end() ? kNothing : it->second,
+                      catalogue.EnrolledOrgMonths(measure.id(), c, first, last),
+                      area->mutable_figure());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View& view,
+                                                         Quarter quarter) {
+  if (quarter.number() < 1 || quarter.number() > 4 ||
+      quarter.FirstMonth().year() < Month::kMinYear ||
+      quarter.LastMonth().year() > Month::kMaxYear) {
+    return InvalidField("quarter", "OUT_OF_RANGE",
+                        StrCat("quarter ", quarter.ToString(), " has months outside the years ",
+                               Month::kMinYear, "..", Month::kMaxYear, " the service accepts"));
+  }
+  const Catalogue& catalogue = view.catalogue();
+  v1::QuarterlyReport report;
+  report.set_quarter(quarter.ToString());
+  report.set_first_month(quarter.FirstMonth().ToString());
+  report.set_last_month(quarter.LastMonth().ToString());
+  report.set_as_of_position(view.position().value());
+
+  // type -> topic id -> measures (the catalogue's map is sorted by id).
+  std::map<int, std::map<std::string, std::vector<const v1::Measure*>>> grouped;
+  for (const auto& [_, measure] : catalogue.measures()) {
+    grouped[measure.type()][measure.topic_id()].push_back(&measure);
+  }
+  for (v1::MeasureType type : kTypeOrder) {
+    auto t = grouped.find(type);
+    if (t == grouped.end()) continue;
+    v1::TypeReport* type_report = report.add_types();
+    type_report->set_type(type);
+    for (const auto& [topic_id, measures] : t->second) {
+      v1::TopicReport* topic_report = type_report->add_topics();
+      if (const v1::Topic* topic = catalogue.FindTopic(topic_id)) {
+        *topic_report->mutable_topic() = *topic;
+      } else {
+        topic_report->mutable_topic()->set_id(topic_id);
+      }
+      for (const v1::Measure* measure : measures) {
+        BuildMeasure(view, *measure, quarter, topic_report->add_measures());
+      }
+    }
+  }
+  for (const auto& [_, collaborative] : catalogue.collaboratives()) {
+    *report.add_collaboratives() = collaborative;
+  }
+  return report;
+}
+
+absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
+                                       const v1::GetSeriesRequest& request) {
+  Violations violations;
+  if (request.measure_id().empty()) {
+    violations.Add("measure_id", "REQUIRED", "a measure id is required");
+  }
+  if (request.scope_case() == v1::GetSeriesRequest::kCollaborativeId &&
+      request.collaborative_id().empty()) {
+    violations.Add("collaborative_id", "REQUIRED",
+                   "set but empty: leave the scope unset for the national series");
+  }
+  if (request.scope_case() == v1::GetSeriesRequest::kOdsCode && request.ods_code().empty()) {
+    violations.Add("ods_code", "REQUIRED",
+                   "set but empty: leave the scope unset for the national series");
+  }
+  auto parse_month = [&](const std::string& text, const char* field) -> std::optional<Month> {
+    if (text.empty()) return std::nullopt;
+    auto month = Month::Parse(text);
+    if (!month) {
+      violations.Add(field, "MALFORMED_MONTH",
+                     StrCat("'", text, "' is not a month YYYY-MM (", Month::kMinYear, "..",
+                            Month::kMaxYear, ")"));
+    }
+    return month;
+  };
+  std::optional<Month> from = parse_month(request.from_month(), "from_month");
+  std::optional<Month> to = parse_month(request.to_month(), "to_month");
+  if (from && to && *from > *to) {
+    violations.Add("from_month", "INVALID_RANGE",
+                   StrCat("from_month ", request.from_month(), " is after to_month ",
+                          request.to_month()));
+  }
+  if (!violations.empty()) return violations.ToStatus("invalid series request");
+
+  const Catalogue& catalogue = view.catalogue();
+  const v1::Measure* measure = catalogue.FindMeasure(request.measure_id());
+  if (measure == nullptr) {
+    return absl::NotFoundError(StrCat("measure '", request.measure_id(), "' is not defined"));
+  }
+  const std::string& collaborative = request.collaborative_id();
+  const std::string& ods = request.ods_code();
+  const bool by_collaborative = request.scope_case() == v1::GetSeriesRequest::kCollaborativeId;
+  const bool by_organisation = request.scope_case() == v1::GetSeriesRequest::kOdsCode;
+  if (by_collaborative && catalogue.FindCollaborative(collaborative) == nullptr) {
+    return absl::NotFoundError(
+        StrCat("collaborative '", collaborative, "' is not registered"));
+  }
+  if (by_organisation && catalogue.FindOrganisation(ods) == nullptr) {
+    return absl::NotFoundError(StrCat("organisation '", ods, "' is not registered"));
+  }
+
+  // The scope's monthly sums, by month index, for the months that could be
+  // in the range.
+  std::map<int, Sums> by_month;
+  if (by_organisation) {
+    auto observations = view.Observations(
+        measure->id(), ods, from.value_or(Month::FromYearMonth(Month::kMinYear, 1)),
+        to.value_or(Month::FromYearMonth(Month::kMaxYear, 12)));
+    if (!observations.ok()) return observations.status();
+    for (const projection::StoredObservation& o : *observations) {
+      by_month[o.month.index()] = Sums{o.numerator, o.denominator.value_or(0), 1};
+    }
+  } else if (const projection::MeasureAggregates* agg = view.Aggregates(measure->id())) {
+    for (const auto& [month, areas] : agg->months) {
+      if (from && month < from->index()) continue;
+      if (to && month > to->index()) break;
+      for (const auto& [c, sums] : areas) {
+        if (by_collaborative && c != collaborative) continue;
+        by_month[month] += sums;
+      }
+    }
+    std::erase_if(by_month, [](const auto& entry) { return entry.second.reported == 0; });
+  }
+
+  v1::Series series;
+  *series.mutable_measure() = *measure;
+  if (by_collaborative) series.set_collaborative_id(collaborative);
+  if (by_organisation) series.set_ods_code(ods);
+  series.set_as_of_position(view.position().value());
+
+  if (!from && !by_month.empty()) from = Month::FromIndex(by_month.begin()->first);
+  if (!to && !by_month.empty()) to = Month::FromIndex(by_month.rbegin()->first);
+  if (!from || !to || *from > *to) return series;
+
+  for (Month m = *from; m <= *to; m = m.Plus(1)) {
+    v1::SeriesPoint* point = series.add_points();
+    point->set_month(m.ToString());
+    int64_t expected = 0;
+    if (by_organisation) {
+      expected = catalogue.IsEnrolled(ods, measure->id(), m) ? 1 : 0;
+    } else {
+      expected = catalogue.EnrolledOrgMonths(measure->id(), by_collaborative ? collaborative : "",
+                                             m, m);
+    }
+    auto it = by_month.find(m.index());
+    const Sums sums = it == by_month.end() ? Sums{} : it->second;
+    FillFigure(*measure, sums.numerator, sums.denominator, sums.reported, expected,
+               point->mutable_figure());
+  }
+  return series;
+}
+
+}  // namespace psc::report

@@ -1,0 +1,45 @@
+// What the psc server programs share: opening the log named by their flags,
+// opening (or rebuilding) a read model with progress, and serving until
+// SIGTERM with health that follows readiness.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "psc/eventlog/event_log.h"
+#include "psc/projection/read_model.h"
+#include "psc/server/flags.h"
+#include "psc/server/grpc_server.h"
+
+namespace psc::server {
+
+// --kafka-brokers, --kafka-topic.
+void AddKafkaFlags(Flags& flags);
+
+// Kafka when --kafka-brokers is set, otherwise the embedded journal in
+// `journal_dir` (opened read-only when `read_only`).
+absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(const Flags& flags,
+                                                            const std::string& journal_dir,
+                                                            bool read_only = false);
+
+// Opens the read model in `dir`. With `rebuild`, deletes it first and folds
+// the whole log into a fresh one, printing progress to stderr about once a
+// second and a summary at the end.
+absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
+    const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes);
+
+// Starts `services` on `listen`, reports SERVING once `ready()` is true
+// (polled), and returns after SIGINT/SIGTERM once the server has drained
+// (NOT_SERVING first, then up to 5 s for running calls). Call
+// BlockTerminationSignals() first thing in main.
+absl::Status ServeUntilSignal(const std::vector<grpc::Service*>& services,
+                              const std::string& listen, const std::function<bool()>& ready,
+                              const std::function<std::string()>& ready_message);
+
+// Prints `program: message` to stderr and returns 1.
+int Fail(const char* program, const absl::Status& status);
+
+}  // namespace psc::server

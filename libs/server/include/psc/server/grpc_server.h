@@ -1,0 +1,59 @@
+// A gRPC server with what every psc server has: the standard health service
+// (grpc.health.v1.Health, NOT_SERVING until the owner says otherwise),
+// reflection, a message size bound, and a printed address.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace psc::server {
+
+struct GrpcServerOptions {
+  // HOST:PORT; port 0 picks a free port.
+  std::string listen = "127.0.0.1:0";
+  // Largest request accepted by the transport. Above the 4 MiB batch bound,
+  // so that a batch a little too large gets a field-level refusal from the
+  // validation, not a bare transport error.
+  int max_receive_bytes = 8 << 20;
+};
+
+class GrpcServer {
+ public:
+  // Starts serving `services` (not owned; they must outlive the server) and
+  // prints `listening on HOST:PORT` on stdout.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const std::vector<grpc::Service*>& services, const GrpcServerOptions& options);
+  ~GrpcServer();
+
+  // HOST:PORT actually bound.
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  // Health of the whole server ("" service) and of every service it serves.
+  void SetServing(bool serving);
+  // Reports NOT_SERVING, stops taking calls and waits for the running ones
+  // up to `grace`.
+  void Shutdown(std::chrono::milliseconds grace);
+
+ private:
+  GrpcServer() = default;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  int port_ = 0;
+};
+
+// Splits HOST:PORT ([v6]:PORT allowed); INVALID_ARGUMENT naming `flag`.
+absl::StatusOr<std::pair<std::string, int>> ParseHostPort(const std::string& text,
+                                                          const std::string& flag);
+
+// Blocks SIGINT and SIGTERM in this thread and every thread it starts later;
+// call first thing in main. WaitForTerminationSignal() then returns the
+// signal once one arrives.
+void BlockTerminationSignals();
+int WaitForTerminationSignal();
+
+}  // namespace psc::server

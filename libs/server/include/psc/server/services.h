@@ -1,0 +1,71 @@
+// The gRPC services of psc.v1, thin over the gateway (write side) and the
+// read model (read side). Every handler turns its request into a call on
+// the domain objects and maps the absl::Status it gets back; no rules live
+// here.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "psc/gateway/gateway.h"
+#include "psc/projection/read_model.h"
+#include "psc/v1/catalog_service.grpc.pb.h"
+#include "psc/v1/ingest.grpc.pb.h"
+#include "psc/v1/query.grpc.pb.h"
+
+namespace psc::server {
+
+// The longest a request waits for a min_position when the client set no
+// deadline.
+inline constexpr std::chrono::seconds kMaxPositionWait{30};
+
+class IngestServiceImpl final : public v1::IngestService::Service {
+ public:
+  explicit IngestServiceImpl(gateway::Gateway& gateway) : gateway_(gateway) {}
+  grpc::Status SubmitObservations(grpc::ServerContext* context,
+                                  const v1::SubmitObservationsRequest* request,
+                                  v1::Receipt* response) override;
+  grpc::Status ShareLearning(grpc::ServerContext* context, const v1::ShareLearningRequest* request,
+                             v1::Receipt* response) override;
+
+ private:
+  gateway::Gateway& gateway_;
+};
+
+class CatalogServiceImpl final : public v1::CatalogService::Service {
+ public:
+  explicit CatalogServiceImpl(gateway::Gateway& gateway) : gateway_(gateway) {}
+  grpc::Status ChangeCatalogue(grpc::ServerContext* context,
+                               const v1::ChangeCatalogueRequest* request,
+                               v1::Receipt* response) override;
+  grpc::Status GetCatalogue(grpc::ServerContext* context, const v1::GetCatalogueRequest* request,
+                            v1::Catalogue* response) override;
+
+ private:
+  gateway::Gateway& gateway_;
+};
+
+class QueryServiceImpl final : public v1::QueryService::Service {
+ public:
+  explicit QueryServiceImpl(projection::ReadModel& model) : model_(model) {}
+  grpc::Status GetQuarterlyReport(grpc::ServerContext* context,
+                                  const v1::GetQuarterlyReportRequest* request,
+                                  v1::GetQuarterlyReportResponse* response) override;
+  grpc::Status GetSeries(grpc::ServerContext* context, const v1::GetSeriesRequest* request,
+                         v1::Series* response) override;
+  grpc::Status GetReceipt(grpc::ServerContext* context, const v1::GetReceiptRequest* request,
+                          v1::Receipt* response) override;
+  grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
+                         v1::ProjectionStatus* response) override;
+
+ private:
+  // DEADLINE_EXCEEDED unless the read model reaches `position` in time.
+  grpc::Status AwaitPosition(grpc::ServerContext* context, uint64_t position) const;
+  projection::ReadModel& model_;
+};
+
+// When a wait for a position must end: the call's deadline, at most
+// kMaxPositionWait from now.
+std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& context);
+
+}  // namespace psc::server

@@ -1,0 +1,160 @@
+#include "psc/server/services.h"
+
+#include "psc/domain/period.h"
+#include "psc/domain/strings.h"
+#include "psc/domain/violations.h"
+#include "psc/report/report.h"
+#include "psc/server/status.h"
+
+namespace psc::server {
+namespace {
+
+// Who is calling. Until principals are configured, every caller of the
+// embedded single-user service is "local".
+std::string PrincipalOf(const grpc::ServerContext&) { return "local"; }
+
+}  // namespace
+
+std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& context) {
+  auto now_system = std::chrono::system_clock::now();
+  auto now = std::chrono::steady_clock::now();
+  auto limit = now + kMaxPositionWait;
+  auto deadline = context.deadline();
+  if (deadline >= now_system + kMaxPositionWait) return limit;
+  return now + (deadline - now_system);
+}
+
+grpc::Status IngestServiceImpl::SubmitObservations(grpc::ServerContext* context,
+                                                   const v1::SubmitObservationsRequest* request,
+                                                   v1::Receipt* response) {
+  const size_t bytes = request->ByteSizeLong();
+  if (request->min_position() > 0 &&
+      !gateway_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        StrCat("the gateway has not read the log to position ",
+                               request->min_position(), " yet"));
+  }
+  v1::ObservationsSubmitted batch;
+  batch.set_submission_id(request->submission_id());
+  *batch.mutable_rows() = request->rows();
+  auto receipt = gateway_.SubmitObservations(std::move(batch), bytes, PrincipalOf(*context));
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  *response = std::move(*receipt);
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestServiceImpl::ShareLearning(grpc::ServerContext* context,
+                                              const v1::ShareLearningRequest* request,
+                                              v1::Receipt* response) {
+  if (request->min_position() > 0 &&
+      !gateway_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        StrCat("the gateway has not read the log to position ",
+                               request->min_position(), " yet"));
+  }
+  auto receipt = gateway_.ShareLearning(request->learning(), PrincipalOf(*context));
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  *response = std::move(*receipt);
+  return grpc::Status::OK;
+}
+
+grpc::Status CatalogServiceImpl::ChangeCatalogue(grpc::ServerContext* context,
+                                                 const v1::ChangeCatalogueRequest* request,
+                                                 v1::Receipt* response) {
+  auto receipt = gateway_.ChangeCatalogue(request->change(), PrincipalOf(*context));
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  *response = std::move(*receipt);
+  return grpc::Status::OK;
+}
+
+grpc::Status CatalogServiceImpl::GetCatalogue(grpc::ServerContext* context,
+                                              const v1::GetCatalogueRequest* request,
+                                              v1::Catalogue* response) {
+  if (request->min_position() > 0 &&
+      !gateway_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        StrCat("the gateway has not read the log to position ",
+                               request->min_position(), " yet"));
+  }
+  LogPosition position = gateway_.position();
+  gateway_.catalogue()->ToProto(response);
+  response->set_as_of_position(position.value());
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryServiceImpl::AwaitPosition(grpc::ServerContext* context,
+                                             uint64_t position) const {
+  if (position == 0 || model_.WaitFor(LogPosition(position), WaitDeadline(*context))) {
+    return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                      StrCat("the read model has applied the log to position ",
+                             model_.applied().value(), ", not yet ", position));
+}
+
+grpc::Status QueryServiceImpl::GetQuarterlyReport(grpc::ServerContext* context,
+                                                  const v1::GetQuarterlyReportRequest* request,
+                                                  v1::GetQuarterlyReportResponse* response) {
+  auto quarter = Quarter::Parse(request->quarter());
+  if (!quarter) {
+    return ToGrpcStatus(InvalidField("quarter", "INVALID_QUARTER",
+                                     StrCat("'", request->quarter(),
+                                            "' is not an NHS financial quarter like 2024/25 Q1")));
+  }
+  if (!v1::ReportFormat_IsValid(request->format())) {
+    return ToGrpcStatus(InvalidField("format", "INVALID_FORMAT", "unknown report format"));
+  }
+  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  absl::StatusOr<v1::QuarterlyReport> report;
+  {
+    auto view = model_.Snapshot();
+    report = report::BuildQuarterlyReport(view, *quarter);
+  }
+  if (!report.ok()) return ToGrpcStatus(report.status());
+  if (request->format() != v1::REPORT_FORMAT_UNSPECIFIED) {
+    report::Rendered rendered = report::Render(*report, request->format());
+    response->set_rendered(std::move(rendered.bytes));
+    response->set_content_type(std::move(rendered.content_type));
+  }
+  *response->mutable_report() = std::move(*report);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryServiceImpl::GetSeries(grpc::ServerContext* context,
+                                         const v1::GetSeriesRequest* request,
+                                         v1::Series* response) {
+  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  auto view = model_.Snapshot();
+  auto series = report::BuildSeries(view, *request);
+  if (!series.ok()) return ToGrpcStatus(series.status());
+  *response = std::move(*series);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
+                                          const v1::GetReceiptRequest* request,
+                                          v1::Receipt* response) {
+  if (request->id().empty()) {
+    return ToGrpcStatus(InvalidField("id", "REQUIRED", "a request id is required"));
+  }
+  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  auto receipt = model_.Snapshot().Receipt(request->id());
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  if (!receipt->has_value()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        StrCat("no request '", request->id(), "' has been applied"));
+  }
+  *response = std::move(**receipt);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
+                                         v1::ProjectionStatus* response) {
+  auto view = model_.Snapshot();
+  response->set_applied_position(view.position().value());
+  response->set_observations(view.observation_count());
+  response->set_refused_events(view.refused_events());
+  return grpc::Status::OK;
+}
+
+}  // namespace psc::server

@@ -1,0 +1,36 @@
+// psc-gateway: the write side alone (IngestService, CatalogService). Several
+// replicas may append to one Kafka topic; each keeps its own fold of the log
+// for validation and repeated request ids.
+#include <iostream>
+
+#include "psc/domain/clock.h"
+#include "psc/gateway/gateway.h"
+#include "psc/server/app.h"
+#include "psc/server/services.h"
+
+int main(int argc, char** argv) {
+  using namespace psc;
+  server::BlockTerminationSignals();
+  server::Flags flags("psc-gateway",
+                      "Validates submissions against the catalogue and appends them to the event "
+                      "log; answers once they are durable.");
+  flags.Add("listen", "127.0.0.1:50051", "gRPC address HOST:PORT (port 0 picks a free port)")
+      .Add("data-dir", "psc-data", "folder of the embedded journal (when not on Kafka)");
+  server::AddKafkaFlags(flags);
+  server::ParseOrExit(flags, argc, argv);
+
+  auto log = server::OpenLog(flags, flags.Get("data-dir") + "/journal");
+  if (!log.ok()) return server::Fail("psc-gateway", log.status());
+  std::cout << "psc-gateway: event log " << (*log)->Describe() << std::endl;
+  gateway::Gateway gateway(**log, SystemClock::Instance());
+  if (auto s = gateway.Start(); !s.ok()) return server::Fail("psc-gateway", s);
+
+  server::IngestServiceImpl ingest(gateway);
+  server::CatalogServiceImpl catalog(gateway);
+  auto status = server::ServeUntilSignal(
+      {&ingest, &catalog}, flags.Get("listen"), [&] { return gateway.health().ok(); },
+      [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; });
+  gateway.Stop();
+  if (!status.ok()) return server::Fail("psc-gateway", status);
+  return 0;
+}

@@ -1,0 +1,53 @@
+// psc-projection: the read side alone. Folds the event log into its own
+// read model in --data-dir and serves QueryService. Each replica keeps its
+// own read model and its own position in it (never a consumer group).
+#include <iostream>
+
+#include "psc/projection/projector.h"
+#include "psc/server/app.h"
+#include "psc/server/services.h"
+
+int main(int argc, char** argv) {
+  using namespace psc;
+  server::BlockTerminationSignals();
+  server::Flags flags("psc-projection",
+                      "Folds the event log into a RocksDB read model and serves QueryService.");
+  flags.Add("listen", "127.0.0.1:50052", "gRPC address HOST:PORT (port 0 picks a free port)")
+      .Add("data-dir", "psc-projection-data", "folder of the read model")
+      .Add("journal", "",
+           "fold an embedded journal folder (opened read-only: no gateway may be writing it) "
+           "instead of Kafka")
+      .AddBool("rebuild", "replay the whole log into a fresh read model before serving")
+      .AddBool("rebuild-only", "rebuild, print a summary and exit without serving")
+      .Add("memory-budget-mib", "256", "RocksDB memory budget of the read model, MiB");
+  server::AddKafkaFlags(flags);
+  server::ParseOrExit(flags, argc, argv);
+  auto budget = flags.GetInt("memory-budget-mib");
+  if (!budget.ok() || *budget <= 0) return server::Fail("psc-projection", budget.status());
+  if (flags.Get("kafka-brokers").empty() && flags.Get("journal").empty()) {
+    return server::Fail("psc-projection",
+                        absl::InvalidArgumentError("name the log: --kafka-brokers or --journal"));
+  }
+
+  auto log = server::OpenLog(flags, flags.Get("journal"), /*read_only=*/true);
+  if (!log.ok()) return server::Fail("psc-projection", log.status());
+  const bool rebuild_only = flags.GetBool("rebuild-only");
+  auto model = server::OpenReadModel(flags.Get("data-dir") + "/readmodel", **log,
+                                     flags.GetBool("rebuild") || rebuild_only,
+                                     static_cast<size_t>(*budget) << 20);
+  if (!model.ok()) return server::Fail("psc-projection", model.status());
+  if (rebuild_only) return 0;
+  std::cout << "psc-projection: event log " << (*log)->Describe() << std::endl;
+
+  projection::Projector projector(**model, **log);
+  if (auto s = projector.Start(); !s.ok()) return server::Fail("psc-projection", s);
+  server::QueryServiceImpl query(**model);
+  auto status = server::ServeUntilSignal(
+      {&query}, flags.Get("listen"),
+      [&] { return projector.caught_up() && projector.health().ok(); },
+      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
+  projector.Stop();
+  if (!status.ok()) return server::Fail("psc-projection", status);
+  if (auto s = projector.health(); !s.ok()) return server::Fail("psc-projection", s);
+  return 0;
+}

@@ -1,0 +1,58 @@
+// pscd: the whole service in one process on the embedded journal (the
+// default deployment): the gateway appends to DATA_DIR/journal, the
+// projection folds it into DATA_DIR/readmodel, and one gRPC server offers
+// IngestService, CatalogService and QueryService.
+#include <iostream>
+
+#include "psc/domain/clock.h"
+#include "psc/gateway/gateway.h"
+#include "psc/projection/projector.h"
+#include "psc/server/app.h"
+#include "psc/server/services.h"
+
+int main(int argc, char** argv) {
+  using namespace psc;
+  server::BlockTerminationSignals();
+  server::Flags flags("pscd",
+                      "The psc-aggregate service in one process: ingest, event log, read model "
+                      "and queries.");
+  flags.Add("listen", "127.0.0.1:50051", "gRPC address HOST:PORT (port 0 picks a free port)")
+      .Add("data-dir", "psc-data", "folder for the journal and the read model")
+      .AddBool("rebuild", "replay the whole log into a fresh read model before serving")
+      .Add("memory-budget-mib", "256", "RocksDB memory budget of the read model, MiB");
+  server::AddKafkaFlags(flags);
+  server::ParseOrExit(flags, argc, argv);
+  auto budget = flags.GetInt("memory-budget-mib");
+  if (!budget.ok() || *budget <= 0) return server::Fail("pscd", budget.status());
+
+  const std::string data_dir = flags.Get("data-dir");
+  auto log = server::OpenLog(flags, data_dir + "/journal");
+  if (!log.ok()) return server::Fail("pscd", log.status());
+  auto model = server::OpenReadModel(data_dir + "/readmodel", **log, flags.GetBool("rebuild"),
+                                     static_cast<size_t>(*budget) << 20);
+  if (!model.ok()) return server::Fail("pscd", model.status());
+  std::cout << "pscd: event log " << (*log)->Describe() << ", read model " << data_dir
+            << "/readmodel" << std::endl;
+  if (flags.Get("kafka-brokers").empty()) {
+    std::cout << "pscd: no authentication; single-user embedded mode, keep --listen on loopback"
+              << std::endl;
+  }
+
+  gateway::Gateway gateway(**log, SystemClock::Instance());
+  if (auto s = gateway.Start(); !s.ok()) return server::Fail("pscd", s);
+  projection::Projector projector(**model, **log);
+  if (auto s = projector.Start(); !s.ok()) return server::Fail("pscd", s);
+
+  server::IngestServiceImpl ingest(gateway);
+  server::CatalogServiceImpl catalog(gateway);
+  server::QueryServiceImpl query(**model);
+  auto status = server::ServeUntilSignal(
+      {&ingest, &catalog, &query}, flags.Get("listen"),
+      [&] { return projector.caught_up() && projector.health().ok(); },
+      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
+  projector.Stop();
+  gateway.Stop();
+  if (!status.ok()) return server::Fail("pscd", status);
+  if (auto s = projector.health(); !s.ok()) return server::Fail("pscd", s);
+  return 0;
+}

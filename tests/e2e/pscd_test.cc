@@ -1,0 +1,266 @@
+// pscd, the all-in-one service on the embedded journal, as a real process
+// over loopback gRPC: the golden report, refusals with field details,
+// repeats, restarts, and a SIGKILL in the middle of a load.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <random>
+#include <thread>
+
+#include "harness.h"
+#include "psc/domain/strings.h"
+#include "psc/eventlog/journal.h"
+#include "psc/projection/projector.h"
+#include "psc/projection/read_model.h"
+#include "psc/report/report.h"
+#include "psc/testing/fixtures.h"
+
+namespace psc::e2e {
+namespace {
+
+using ::psc::testing::Obs;
+using ::psc::testing::SmallCatalogue;
+using ::testing::ElementsAre;
+
+class PscdTest : public ::testing::Test {
+ protected:
+  void Start() {
+    auto server = StartServer("pscd", {"--data-dir", dir_.path()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void Stop() {
+    server_.process->Signal(SIGTERM);
+    auto code = server_.process->Wait(std::chrono::seconds(30));
+    ASSERT_TRUE(code.ok()) << code.status();
+    EXPECT_EQ(*code, 0);
+    server_.process.reset();
+  }
+  v1::Receipt Submit(const v1::SubmitObservationsRequest& request) {
+    v1::Receipt receipt;
+    auto status = server_.ingest->SubmitObservations(Ctx().get(), request, &receipt);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return receipt;
+  }
+  v1::GetQuarterlyReportResponse Report(const std::string& quarter, uint64_t min_position,
+                                        v1::ReportFormat format = v1::REPORT_FORMAT_CSV) {
+    v1::GetQuarterlyReportRequest request;
+    request.set_quarter(quarter);
+    request.set_format(format);
+    request.set_min_position(min_position);
+    v1::GetQuarterlyReportResponse response;
+    auto status = server_.query->GetQuarterlyReport(Ctx().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+  uint64_t LoadCatalogue() {
+    v1::ChangeCatalogueRequest change;
+    *change.mutable_change() = SmallCatalogue();
+    v1::Receipt receipt;
+    auto status = server_.catalog->ChangeCatalogue(Ctx().get(), change, &receipt);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return receipt.position();
+  }
+
+  ::psc::testing::TempDir dir_;
+  Server server_;
+};
+
+// A small quarter worked out by hand: 2024/25 Q1 is April-June 2024.
+TEST_F(PscdTest, GoldenQuarterlyReport) {
+  Start();
+  EXPECT_EQ(Health(server_), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(LoadCatalogue(), 1u);
+  Submit(Submission("wessex-q1", {Obs("RHM", "falls-count.v1", "2024-04", 5),
+                                  Obs("RHM", "falls-count.v1", "2024-05", 3),
+                                  Obs("RHM", "falls-count.v1", "2024-06", 2),
+                                  Obs("RDZ", "falls-count.v1", "2024-04", 4),
+                                  Obs("RHM", "falls-harm-rate.v1", "2024-04", 3, 2000),
+                                  Obs("RHM", "falls-harm-rate.v1", "2024-05", 1, 2000),
+                                  Obs("RDZ", "falls-harm-rate.v1", "2024-04", 2, 1000),
+                                  Obs("RHM", "news2-on-time.v1", "2024-04", 90, 100),
+                                  Obs("RHM", "staff-trained.v1", "2024-04", 10),
+                                  Obs("RHM", "staff-trained.v1", "2024-06", 12),
+                                  Obs("RDZ", "staff-trained.v1", "2024-05", 7)}));
+  Submit(Submission("oxford-q1", {Obs("RTH", "falls-count.v1", "2024-04", 1),
+                                  Obs("RTH", "falls-count.v1", "2024-05", 1),
+                                  Obs("R1A", "falls-count.v1", "2024-06", 6),
+                                  Obs("RTH", "falls-harm-rate.v1", "2024-06", 4, 4000),
+                                  Obs("RTH", "news2-on-time.v1", "2024-04", 45, 50),
+                                  Obs("RTH", "staff-trained.v1", "2024-04", 3)}));
+  // A correction: RTH's April NEWS2 was 40 of 50, not 45.
+  v1::Receipt last = Submit(Submission("oxford-q1-fix", {Obs("RTH", "news2-on-time.v1", "2024-04", 40, 50)}));
+  EXPECT_EQ(last.position(), 4u);
+
+  auto response = Report("2024/25 Q1", last.position());
+  const v1::QuarterlyReport& report = response.report();
+  EXPECT_EQ(report.first_month(), "2024-04");
+  EXPECT_EQ(report.last_month(), "2024-06");
+  EXPECT_EQ(report.as_of_position(), 4u);
+  // Types in order input, process, outcome, balancing.
+  ASSERT_EQ(report.types_size(), 4);
+  EXPECT_EQ(report.types(0).type(), v1::MEASURE_TYPE_INPUT);
+  EXPECT_EQ(report.types(3).type(), v1::MEASURE_TYPE_BALANCING);
+
+  // Falls (sum): wessex RHM 5+3+2 + RDZ 4 = 14 from 4 of 6 org-months;
+  // oxford RTH 1+1 + R1A 6 = 8 from 3 of 6; nation 22 from 7 of 12.
+  const auto* falls = FindMeasure(report, "falls-count.v1");
+  ASSERT_NE(falls, nullptr);
+  EXPECT_EQ(falls->national().numerator(), 22);
+  EXPECT_DOUBLE_EQ(falls->national().value(), 22.0);
+  EXPECT_EQ(falls->national().coverage().reported(), 7);
+  EXPECT_EQ(falls->national().coverage().expected(), 12);
+  EXPECT_EQ(AreaOf(*falls, "wessex")->numerator(), 14);
+  EXPECT_EQ(AreaOf(*falls, "oxford")->numerator(), 8);
+  EXPECT_EQ(AreaOf(*falls, "oxford")->coverage().reported(), 3);
+
+  // Falls with harm per 1,000 bed days (ratio of sums): wessex
+  // (3+1+2)/(2000+2000+1000) = 1.2; oxford 4/4000 = 1.0; nation 10/9000.
+  const auto* rate = FindMeasure(report, "falls-harm-rate.v1");
+  ASSERT_NE(rate, nullptr);
+  EXPECT_EQ(rate->national().numerator(), 10);
+  EXPECT_EQ(rate->national().denominator(), 9000);
+  EXPECT_NEAR(rate->national().value(), 10.0 / 9000.0 * 1000.0, 1e-9);
+  EXPECT_NEAR(AreaOf(*rate, "wessex")->value(), 1.2, 1e-9);
+  EXPECT_NEAR(AreaOf(*rate, "oxford")->value(), 1.0, 1e-9);
+
+  // NEWS2 on time (proportion, corrected): wessex 90/100 = 90%, oxford
+  // 40/50 = 80%, nation 130/150. R1A is not enrolled: oxford expects 3.
+  const auto* news2 = FindMeasure(report, "news2-on-time.v1");
+  ASSERT_NE(news2, nullptr);
+  EXPECT_EQ(news2->national().numerator(), 130);
+  EXPECT_EQ(news2->national().denominator(), 150);
+  EXPECT_NEAR(news2->national().value(), 130.0 / 150.0 * 100.0, 1e-9);
+  EXPECT_NEAR(AreaOf(*news2, "oxford")->value(), 80.0, 1e-9);
+  EXPECT_EQ(AreaOf(*news2, "oxford")->coverage().expected(), 3);
+
+  // Staff trained (last): RHM's June 12 + RDZ's May 7 = 19 in wessex,
+  // RTH's April 3 in oxford; nation 22.
+  const auto* trained = FindMeasure(report, "staff-trained.v1");
+  ASSERT_NE(trained, nullptr);
+  EXPECT_EQ(trained->national().numerator(), 22);
+  EXPECT_EQ(AreaOf(*trained, "wessex")->numerator(), 19);
+  EXPECT_EQ(AreaOf(*trained, "oxford")->numerator(), 3);
+
+  // Critical care admissions: nothing reported, no value.
+  const auto* cc = FindMeasure(report, "cc-admissions.v1");
+  ASSERT_NE(cc, nullptr);
+  EXPECT_FALSE(cc->national().has_value());
+  EXPECT_EQ(cc->national().coverage().reported(), 0);
+
+  EXPECT_EQ(response.content_type(), "text/csv; charset=utf-8");
+  EXPECT_THAT(response.rendered(), ::testing::HasSubstr("falls-count.v1"));
+
+  // The same id again with other rows: original receipt, nothing appended,
+  // the report bytes unchanged.
+  v1::Receipt again;
+  ASSERT_TRUE(server_.ingest
+                  ->SubmitObservations(Ctx().get(),
+                                       Submission("wessex-q1", {Obs("RHM", "falls-count.v1", "2024-04", 500)}),
+                                       &again)
+                  .ok());
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.position(), 2u);
+  EXPECT_EQ(Report("2024/25 Q1", 4).rendered(), response.rendered());
+
+  // A restart reads the same state back.
+  Stop();
+  Start();
+  EXPECT_EQ(Report("2024/25 Q1", 4).rendered(), response.rendered());
+}
+
+TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {
+  Start();
+  LoadCatalogue();
+  v1::Receipt receipt;
+  auto status = server_.ingest->SubmitObservations(
+      Ctx().get(),
+      Submission("bad", {Obs("XXX", "falls-count.v1", "2024-04", 1),
+                         Obs("RHM", "falls-count.v1", "2099-01", 1),
+                         Obs("RHM", "falls-harm-rate.v1", "2024-04", 1),
+                         Obs("RHM", "news2-on-time.v1", "2024-04", 9, 5)}),
+      &receipt);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("rows[0].ods_code", "rows[1].month",
+                                                  "rows[2].denominator", "rows[3].numerator"));
+  v1::ProjectionStatus projection;
+  ASSERT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &projection).ok());
+  EXPECT_EQ(projection.applied_position(), 1u);
+
+  v1::GetQuarterlyReportRequest bad_quarter;
+  bad_quarter.set_quarter("2024 Q1");
+  v1::GetQuarterlyReportResponse ignored;
+  status = server_.query->GetQuarterlyReport(Ctx().get(), bad_quarter, &ignored);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("quarter"));
+}
+
+TEST_F(PscdTest, SigkillMidLoadThenRestartEqualsACleanRebuild) {
+  Start();
+  LoadCatalogue();
+  const auto load = CrashLoad();
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> accepted{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      for (size_t i = next++; i < load.size(); i = next++) {
+        v1::Receipt receipt;
+        if (!server_.ingest->SubmitObservations(Ctx(10).get(), load[i], &receipt).ok()) return;
+        ++accepted;
+      }
+    });
+  }
+  while (accepted < 120) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  server_.process->Signal(SIGKILL);
+  for (auto& t : clients) t.join();
+  ASSERT_EQ(*server_.process->Wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  ASSERT_LT(accepted.load(), load.size()) << "the kill came too late to interrupt the load";
+
+  // Restart and send everything again, as clients retrying would.
+  Start();
+  uint64_t last = 0;
+  size_t duplicates = 0;
+  for (const auto& request : load) {
+    v1::Receipt receipt = Submit(request);
+    last = std::max<uint64_t>(last, receipt.position());
+    duplicates += receipt.duplicate() ? 1 : 0;
+  }
+  EXPECT_GE(duplicates, 120u);
+  std::string served = Report("2024/25 Q1", last, v1::REPORT_FORMAT_TEXT).rendered();
+  std::string served_q4 = Report("2023/24 Q4", last, v1::REPORT_FORMAT_CSV).rendered();
+
+  // Re-sending every submission once more changes nothing.
+  for (const auto& request : load) EXPECT_TRUE(Submit(request).duplicate());
+  v1::ProjectionStatus status;
+  ASSERT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &status).ok());
+  EXPECT_EQ(status.applied_position(), last);
+  EXPECT_EQ(status.refused_events(), 0u);
+  EXPECT_EQ(Report("2024/25 Q1", last, v1::REPORT_FORMAT_TEXT).rendered(), served);
+  Stop();
+
+  // A clean rebuild of the same journal gives the same bytes.
+  eventlog::Journal::Options read_only;
+  read_only.read_only = true;
+  auto journal = eventlog::Journal::Open(dir_.Sub("journal"), read_only);
+  ASSERT_TRUE(journal.ok()) << journal.status();
+  ASSERT_EQ((*journal)->End()->value(), last);
+  ::psc::testing::TempDir clean_dir;
+  {
+    auto clean = projection::ReadModel::Open(clean_dir.path());
+    ASSERT_TRUE(clean.ok());
+    projection::Projector projector(**clean, **journal);
+    ASSERT_TRUE(projector.CatchUp(nullptr, std::chrono::seconds(10)).ok());
+    auto view = (*clean)->Snapshot();
+    EXPECT_EQ(report::RenderText(*report::BuildQuarterlyReport(view, *Quarter::Parse("2024/25 Q1"))),
+              served);
+    EXPECT_EQ(report::RenderCsv(*report::BuildQuarterlyReport(view, *Quarter::Parse("2023/24 Q4"))),
+              served_q4);
+  }
+  journal->reset();
+  EXPECT_EQ(DumpOf(dir_.Sub("readmodel")), DumpOf(clean_dir.path()));
+}
+
+}  // namespace
+}  // namespace psc::e2e

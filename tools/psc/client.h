@@ -1,0 +1,32 @@
+// The psc command-line client: a thin gRPC client of the psc.v1 services.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "psc/v1/catalog_service.grpc.pb.h"
+#include "psc/v1/ingest.grpc.pb.h"
+#include "psc/v1/query.grpc.pb.h"
+
+namespace psc::cli {
+
+struct Client {
+  explicit Client(const std::string& server);
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::IngestService::Stub> ingest;
+  std::unique_ptr<v1::CatalogService::Stub> catalog;
+  std::unique_ptr<v1::QueryService::Stub> query;
+};
+
+// A failed call for people: `CODE: message`, then one line per field
+// violation in the google.rpc.BadRequest details, with `rename` applied to
+// each field path (to turn rows[i] into CSV line numbers).
+std::string Describe(const grpc::Status& status,
+                     const std::function<std::string(const std::string&)>& rename = nullptr);
+
+// A context with a deadline `seconds` from now.
+std::unique_ptr<grpc::ClientContext> Context(int seconds = 60);
+
+}  // namespace psc::cli

@@ -1,0 +1,83 @@
+#include "demo_load.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace psc::cli {
+
+absl::StatusOr<LoadStats> LoadRequests(Client& client, const std::vector<demo::DemoRequest>& requests,
+                                       int clients,
+                                       const std::function<void(const LoadStats&)>& progress) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  LoadStats stats;
+  absl::Status failure;
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto worker = [&] {
+    for (;;) {
+      size_t i = next.fetch_add(1);
+      if (i >= requests.size()) return;
+      {
+        std::lock_guard lock(mu);
+        if (!failure.ok()) return;
+      }
+      const demo::DemoRequest& r = requests[i];
+      v1::Receipt receipt;
+      grpc::Status status;
+      size_t rows = 0;
+      // Retry transient failures with the same request id: the service
+      // answers the original receipt if the first attempt did land.
+      for (int attempt = 0; attempt < 5; ++attempt) {
+        auto context = Context(60);
+        if (r.observations) {
+          v1::SubmitObservationsRequest request;
+          request.set_submission_id(r.observations->submission_id());
+          *request.mutable_rows() = r.observations->rows();
+          rows = static_cast<size_t>(request.rows_size());
+          status = client.ingest->SubmitObservations(context.get(), request, &receipt);
+        } else {
+          v1::ShareLearningRequest request;
+          *request.mutable_learning() = *r.learning;
+          status = client.ingest->ShareLearning(context.get(), request, &receipt);
+        }
+        if (status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+      }
+      std::lock_guard lock(mu);
+      if (!status.ok()) {
+        failure = absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                               Describe(status));
+        return;
+      }
+      ++stats.requests;
+      stats.rows += rows;
+      if (receipt.duplicate()) ++stats.duplicates;
+      stats.last_position = std::max<uint64_t>(stats.last_position, receipt.position());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int c = 0; c < std::max(1, clients); ++c) threads.emplace_back(worker);
+  std::atomic<bool> done{false};
+  std::thread reporter([&] {
+    while (!done) {
+      for (int i = 0; i < 10 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (done) break;
+      std::lock_guard lock(mu);
+      stats.seconds = elapsed();
+      if (progress) progress(stats);
+    }
+  });
+  for (auto& t : threads) t.join();
+  done = true;
+  reporter.join();
+  if (!failure.ok()) return failure;
+  stats.seconds = elapsed();
+  if (progress) progress(stats);
+  return stats;
+}
+
+}  // namespace psc::cli

@@ -1,0 +1,338 @@
+// psc: the command-line client of psc-aggregate.
+//
+//   psc catalogue load FILE.json     register reference data (a CatalogueChanged in JSON)
+//   psc catalogue show               print the catalogue as JSON
+//   psc submit FILE.csv              submit a monthly return (CSV)
+//   psc report [--quarter Q]         the quarterly national aggregate
+//   psc series --measure ID          a monthly series
+//   psc receipt ID                   the receipt of a request id
+//   psc status                       how far the read model has applied the log
+//   psc demo                         load the demo dataset and print the report
+#include <google/protobuf/util/json_util.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "client.h"
+#include "demo_load.h"
+#include "psc/domain/clock.h"
+#include "psc/domain/observation_csv.h"
+#include "psc/domain/strings.h"
+#include "psc/domain/validation.h"
+#include "psc/domain/violations.h"
+#include "psc/server/flags.h"
+
+namespace psc::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: psc COMMAND [flags]\n"
+    "commands:\n"
+    "  catalogue load FILE.json   register reference data (a psc.v1.CatalogueChanged as JSON)\n"
+    "  catalogue show             print the catalogue as JSON\n"
+    "  submit FILE.csv            submit a monthly return (org_code,measure_id,month,numerator,denominator)\n"
+    "  report                     the quarterly national aggregate (--quarter, --format)\n"
+    "  series                     monthly series of a measure (--measure, --collaborative | --org)\n"
+    "  receipt ID                 the receipt of a submission, learning or catalogue change id\n"
+    "  status                     how far the read model has applied the log\n"
+    "  demo                       load the demo dataset, then print the report\n"
+    "every command takes --server HOST:PORT (default 127.0.0.1:50051); --help for its flags\n";
+
+std::string Thousands(uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int FailCall(const grpc::Status& status,
+             const std::function<std::string(const std::string&)>& rename = nullptr) {
+  std::cerr << "psc: " << Describe(status, rename) << "\n";
+  return 1;
+}
+
+int Fail(std::string_view message) {
+  std::cerr << "psc: " << message << "\n";
+  return 1;
+}
+
+int Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
+
+std::string FormatReceipt(const v1::Receipt& r) {
+  return StrCat(r.id(), ": position ", r.position(), ", ", r.rows_accepted(), " rows",
+                r.duplicate() ? " (already on the log: original receipt)" : "");
+}
+
+int CmdCatalogue(Client& client, server::Flags& flags) {
+  const auto& args = flags.positional();
+  if (args.size() == 2 && args[1] == "show") {
+    v1::Catalogue catalogue;
+    auto status = client.catalog->GetCatalogue(Context().get(), v1::GetCatalogueRequest(), &catalogue);
+    if (!status.ok()) return FailCall(status);
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    (void)google::protobuf::util::MessageToJsonString(catalogue, &json, options);
+    std::cout << json;
+    return 0;
+  }
+  if (args.size() != 3 || args[1] != "load") return Fail("usage: psc catalogue load FILE.json | psc catalogue show");
+  auto text = ReadFile(args[2]);
+  if (!text.ok()) return Fail(text.status());
+  v1::ChangeCatalogueRequest request;
+  auto parsed = google::protobuf::util::JsonStringToMessage(*text, request.mutable_change());
+  if (!parsed.ok()) return Fail(StrCat(args[2], ": not a catalogue change: ", parsed.message().as_string()));
+  v1::Receipt receipt;
+  auto status = client.catalog->ChangeCatalogue(Context().get(), request, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cout << FormatReceipt(receipt) << "\n";
+  return 0;
+}
+
+// Submits a CSV file. Files above one request's bound go in several
+// requests; the whole file is first checked against the catalogue the
+// service holds, so a bad row refuses the file before anything is sent.
+// Request ids derive from the file's content: sending the same file again
+// changes nothing.
+int CmdSubmit(Client& client, server::Flags& flags) {
+  const auto& args = flags.positional();
+  if (args.size() != 2) return Fail("usage: psc submit FILE.csv [--submission-id ID]");
+  auto text = ReadFile(args[1]);
+  if (!text.ok()) return Fail(text.status());
+  auto csv = ParseObservationCsv(*text);
+  if (!csv.ok()) {
+    std::string out = StrCat(args[1], ": ", csv.status().message());
+    for (const auto& v : FieldViolationsOf(csv.status())) StrAppend(&out, "\n  ", v.field, ": ", v.description);
+    return Fail(out);
+  }
+  v1::Catalogue catalogue_proto;
+  auto status = client.catalog->GetCatalogue(Context().get(), v1::GetCatalogueRequest(), &catalogue_proto);
+  if (!status.ok()) return FailCall(status);
+  Catalogue catalogue;
+  v1::CatalogueChanged as_change;
+  *as_change.mutable_topics() = catalogue_proto.topics();
+  *as_change.mutable_collaboratives() = catalogue_proto.collaboratives();
+  *as_change.mutable_organisations() = catalogue_proto.organisations();
+  *as_change.mutable_measures() = catalogue_proto.measures();
+  *as_change.mutable_enrolments() = catalogue_proto.enrolments();
+  catalogue.Apply(as_change);
+
+  const size_t chunk = SubmissionLimits().max_rows;
+  std::string base = flags.Get("submission-id");
+  if (base.empty()) {
+    uint64_t hash = 1469598103934665603ull;  // FNV-1a of the file
+    for (unsigned char c : *text) hash = (hash ^ c) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    base = StrCat("csv-", hex);
+  }
+  const size_t total = csv->rows.size();
+  const size_t requests = (total + chunk - 1) / chunk;
+  std::vector<v1::SubmitObservationsRequest> batches(requests);
+  for (size_t k = 0; k < requests; ++k) {
+    batches[k].set_submission_id(requests == 1 ? base : StrCat(base, "-", k + 1));
+    for (size_t i = k * chunk; i < std::min(total, (k + 1) * chunk); ++i) {
+      *batches[k].add_rows() = csv->rows[i];
+    }
+  }
+  // Lines of each request's rows, for naming a refused row by its line.
+  auto rename_for = [&](size_t k) {
+    return [&, k](const std::string& field) {
+      std::vector<int> lines(csv->lines.begin() + static_cast<long>(k * chunk),
+                             csv->lines.begin() + static_cast<long>(std::min(total, (k + 1) * chunk)));
+      return CsvFieldOf(field, lines);
+    };
+  };
+  const Month current = LondonMonth(SystemClock::Instance().Now());
+  for (size_t k = 0; k < requests; ++k) {
+    v1::ObservationsSubmitted check;
+    *check.mutable_rows() = batches[k].rows();
+    check.set_submission_id(batches[k].submission_id());
+    if (auto s = ValidateObservations(catalogue, check, 0, current); !s.ok()) {
+      std::string out = StrCat(args[1], ": refused, nothing sent: ", s.message());
+      for (const auto& v : FieldViolationsOf(s)) {
+        StrAppend(&out, "\n  ", rename_for(k)(v.field), ": ", v.description, " [", v.reason, "]");
+      }
+      return Fail(out);
+    }
+  }
+  size_t sent = 0;
+  for (size_t k = 0; k < requests; ++k) {
+    v1::Receipt receipt;
+    status = client.ingest->SubmitObservations(Context().get(), batches[k], &receipt);
+    if (!status.ok()) return FailCall(status, rename_for(k));
+    sent += static_cast<size_t>(batches[k].rows_size());
+    if (requests > 1) {
+      std::cerr << "submit: " << Thousands(sent) << " / " << Thousands(total) << " rows ("
+                << (100 * sent / total) << "%)\n";
+    }
+    std::cout << FormatReceipt(receipt) << "\n";
+  }
+  return 0;
+}
+
+int CmdReport(Client& client, server::Flags& flags) {
+  v1::GetQuarterlyReportRequest request;
+  request.set_quarter(flags.Get("quarter"));
+  const std::string& format = flags.Get("format");
+  if (format == "text") request.set_format(v1::REPORT_FORMAT_TEXT);
+  else if (format == "json") request.set_format(v1::REPORT_FORMAT_JSON);
+  else if (format == "csv") request.set_format(v1::REPORT_FORMAT_CSV);
+  else return Fail(StrCat("--format must be text, json or csv, not '", format, "'"));
+  auto min = flags.GetInt("min-position");
+  if (!min.ok()) return Fail(min.status());
+  request.set_min_position(static_cast<uint64_t>(*min));
+  v1::GetQuarterlyReportResponse response;
+  auto status = client.query->GetQuarterlyReport(Context().get(), request, &response);
+  if (!status.ok()) return FailCall(status);
+  std::cout << response.rendered();
+  return 0;
+}
+
+int CmdSeries(Client& client, server::Flags& flags) {
+  v1::GetSeriesRequest request;
+  request.set_measure_id(flags.Get("measure"));
+  if (!flags.Get("collaborative").empty()) request.set_collaborative_id(flags.Get("collaborative"));
+  if (!flags.Get("org").empty()) request.set_ods_code(flags.Get("org"));
+  request.set_from_month(flags.Get("from"));
+  request.set_to_month(flags.Get("to"));
+  v1::Series series;
+  auto status = client.query->GetSeries(Context().get(), request, &series);
+  if (!status.ok()) return FailCall(status);
+  std::cout << series.measure().name() << " (" << series.measure().id() << ")\n";
+  for (const auto& p : series.points()) {
+    std::cout << p.month() << "  ";
+    if (p.figure().has_value()) {
+      char v[32];
+      std::snprintf(v, sizeof v, "%12.3f", p.figure().value());
+      std::cout << v;
+    } else {
+      std::cout << "     no data";
+    }
+    std::cout << "  " << p.figure().numerator() << "/" << p.figure().denominator() << "  reported "
+              << p.figure().coverage().reported() << "/" << p.figure().coverage().expected() << "\n";
+  }
+  return 0;
+}
+
+int CmdReceipt(Client& client, server::Flags& flags) {
+  if (flags.positional().size() != 2) return Fail("usage: psc receipt ID");
+  v1::GetReceiptRequest request;
+  request.set_id(flags.positional()[1]);
+  v1::Receipt receipt;
+  auto status = client.query->GetReceipt(Context().get(), request, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cout << FormatReceipt(receipt) << "\n";
+  return 0;
+}
+
+int CmdStatus(Client& client, server::Flags&) {
+  v1::ProjectionStatus status_message;
+  auto status = client.query->GetStatus(Context().get(), v1::GetStatusRequest(), &status_message);
+  if (!status.ok()) return FailCall(status);
+  std::cout << "applied position " << status_message.applied_position() << ", "
+            << Thousands(status_message.observations()) << " observations, "
+            << status_message.refused_events() << " refused events\n";
+  return 0;
+}
+
+int CmdDemo(Client& client, server::Flags& flags) {
+  auto seed = flags.GetInt("seed");
+  auto clients = flags.GetInt("clients");
+  if (!seed.ok()) return Fail(seed.status());
+  if (!clients.ok() || *clients < 1) return Fail("--clients must be a positive integer");
+  demo::DemoOptions options;
+  options.seed = static_cast<uint64_t>(*seed);
+  demo::DemoData data = demo::Generate(options);
+  std::cerr << "demo: " << data.catalogue.collaboratives_size() << " collaboratives, "
+            << data.catalogue.organisations_size() << " organisations, "
+            << data.catalogue.measures_size() << " measures; " << Thousands(data.requests.size())
+            << " requests with " << Thousands(data.rows) << " observation rows\n";
+
+  v1::ChangeCatalogueRequest change;
+  *change.mutable_change() = data.catalogue;
+  v1::Receipt receipt;
+  auto status = client.catalog->ChangeCatalogue(Context().get(), change, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cerr << "demo: catalogue " << FormatReceipt(receipt) << "\n";
+
+  auto stats = LoadRequests(client, data.requests, static_cast<int>(*clients), [&](const LoadStats& s) {
+    char line[200];
+    std::snprintf(line, sizeof line, "demo: %s / %s requests (%.0f%%), %s rows, %.0f rows/s\n",
+                  Thousands(s.requests).c_str(), Thousands(data.requests.size()).c_str(),
+                  100.0 * static_cast<double>(s.requests) / static_cast<double>(data.requests.size()),
+                  Thousands(s.rows).c_str(), s.seconds > 0 ? static_cast<double>(s.rows) / s.seconds : 0.0);
+    std::cerr << line;
+  });
+  if (!stats.ok()) return Fail(stats.status());
+  char line[240];
+  std::snprintf(line, sizeof line,
+                "demo: loaded %s requests (%s repeats answered with their receipt), %s rows in "
+                "%.2f s: %.0f requests/s, %.0f rows/s\n",
+                Thousands(stats->requests).c_str(), Thousands(stats->duplicates).c_str(),
+                Thousands(stats->rows).c_str(), stats->seconds,
+                static_cast<double>(stats->requests) / stats->seconds,
+                static_cast<double>(stats->rows) / stats->seconds);
+  std::cerr << line;
+
+  v1::GetQuarterlyReportRequest request;
+  request.set_quarter(flags.Get("quarter"));
+  request.set_format(v1::REPORT_FORMAT_TEXT);
+  request.set_min_position(stats->last_position);
+  v1::GetQuarterlyReportResponse response;
+  status = client.query->GetQuarterlyReport(Context().get(), request, &response);
+  if (!status.ok()) return FailCall(status);
+  std::cout << response.rendered();
+  return 0;
+}
+
+}  // namespace
+}  // namespace psc::cli
+
+int main(int argc, char** argv) {
+  using namespace psc;
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
+    std::cout << cli::kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  server::Flags flags(StrCat("psc ", command), "");
+  flags.Add("server", "127.0.0.1:50051", "address of pscd, psc-gateway or psc-projection");
+  if (command == "submit") flags.Add("submission-id", "", "request id (default: from the file's content)");
+  if (command == "report" || command == "demo") {
+    flags.Add("quarter", "2024/25 Q4", "NHS financial quarter, e.g. '2024/25 Q1' (Apr-Jun 2024)");
+  }
+  if (command == "report") {
+    flags.Add("format", "text", "text, json or csv").Add("min-position", "0", "wait until the read model has applied this position");
+  }
+  if (command == "series") {
+    flags.Add("measure", "", "measure id").Add("collaborative", "", "collaborative id").Add("org", "", "ODS code")
+        .Add("from", "", "first month YYYY-MM").Add("to", "", "last month YYYY-MM");
+  }
+  if (command == "demo") {
+    flags.Add("seed", "20250401", "seed of the generated dataset").Add("clients", "4", "concurrent clients");
+  }
+  server::ParseOrExit(flags, argc, argv);
+  cli::Client client(flags.Get("server"));
+  if (command == "catalogue") return cli::CmdCatalogue(client, flags);
+  if (command == "submit") return cli::CmdSubmit(client, flags);
+  if (command == "report") return cli::CmdReport(client, flags);
+  if (command == "series") return cli::CmdSeries(client, flags);
+  if (command == "receipt") return cli::CmdReceipt(client, flags);
+  if (command == "status") return cli::CmdStatus(client, flags);
+  if (command == "demo") return cli::CmdDemo(client, flags);
+  std::cerr << "psc: unknown command '" << command << "'\n" << cli::kUsage;
+  return 2;
+}
