@@ -2,7 +2,7 @@
 //
 //   psc catalogue load FILE.json     register reference data (a CatalogueChanged in JSON)
 //   psc catalogue show               print the catalogue as JSON
-//   psc submit FILE.csv              submit a monthly return (CSV)
+//   psc submit --csv FILE.csv        submit a monthly return (CSV)
 //   psc report [--quarter Q]         the quarterly national aggregate
 //   psc series --measure ID          a monthly series
 //   psc receipt ID                   the receipt of a request id
@@ -31,7 +31,7 @@ constexpr char kUsage[] =
     "commands:\n"
     "  catalogue load FILE.json   register reference data (a psc.v1.CatalogueChanged as JSON)\n"
     "  catalogue show             print the catalogue as JSON\n"
-    "  submit FILE.csv            submit a monthly return (org_code,measure_id,month,numerator,denominator)\n"
+    "  submit --csv FILE.csv      submit a monthly return (org_code,measure_id,month,numerator,denominator)\n"
     "  report                     the quarterly national aggregate (--quarter, --format)\n"
     "  series                     monthly series of a measure (--measure, --collaborative | --org)\n"
     "  receipt ID                 the receipt of a submission, learning or catalogue change id\n"
@@ -107,9 +107,13 @@ int CmdCatalogue(Client& client, server::Flags& flags) {
 // Request ids derive from the file's content: sending the same file again
 // changes nothing.
 int CmdSubmit(Client& client, server::Flags& flags) {
-  const auto& args = flags.positional();
-  if (args.size() != 2) return Fail("usage: psc submit FILE.csv [--submission-id ID]");
-  auto text = ReadFile(args[1]);
+  std::string path = flags.Get("csv");
+  if (path.empty() && flags.positional().size() == 2) path = flags.positional()[1];
+  if (path.empty() || flags.positional().size() > 2) {
+    return Fail("usage: psc submit --csv FILE.csv [--submission-id ID]");
+  }
+  std::vector<std::string> args = {"submit", path};
+  auto text = ReadFile(path);
   if (!text.ok()) return Fail(text.status());
   auto csv = ParseObservationCsv(*text);
   if (!csv.ok()) {
@@ -310,7 +314,10 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   server::Flags flags(StrCat("psc ", command), "");
   flags.Add("server", "127.0.0.1:50051", "address of pscd, psc-gateway or psc-projection");
-  if (command == "submit") flags.Add("submission-id", "", "request id (default: from the file's content)");
+  if (command == "submit") {
+    flags.Add("csv", "", "the monthly return, CSV (also accepted as the only argument)")
+        .Add("submission-id", "", "request id (default: a hash of the file's bytes)");
+  }
   if (command == "report" || command == "demo") {
     flags.Add("quarter", "2024/25 Q4", "NHS financial quarter, e.g. '2024/25 Q1' (Apr-Jun 2024)");
   }

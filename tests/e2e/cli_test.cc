@@ -1,0 +1,120 @@
+// The psc command-line client against a running pscd: the documented
+// example catalogue and returns, line-numbered refusals of a whole file,
+// harmless re-sends and the report in every format.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "harness.h"
+#include "psc/domain/strings.h"
+
+namespace psc::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct CliRun {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = StartServer("pscd", {"--data-dir", dir_.path()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  // Runs `psc ARGS --server ADDRESS`; arguments must not need shell quoting
+  // beyond the single quotes added here.
+  CliRun Psc(const std::vector<std::string>& args) {
+    std::string command = ::psc::testing::BinPath("psc");
+    for (const auto& a : args) StrAppend(&command, " '", a, "'");
+    StrAppend(&command, " --server ", server_.address, " 2>&1");
+    CliRun run;
+    FILE* pipe = popen(command.c_str(), "r");
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
+    int status = pclose(pipe);
+    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run;
+  }
+
+  uint64_t AppliedPosition() {
+    v1::ProjectionStatus status;
+    EXPECT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &status).ok());
+    return status.applied_position();
+  }
+
+  ::psc::testing::TempDir dir_;
+  Server server_;
+};
+
+TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
+  CliRun load = Psc({"catalogue", "load", ::psc::testing::SourcePath("examples/catalogue.json")});
+  ASSERT_EQ(load.code, 0) << load.output;
+  EXPECT_THAT(load.output, HasSubstr("example-catalogue-1: position 1, 18 rows"));
+
+  // 2 topics + 2 collaboratives + 3 organisations + 3 measures + 8
+  // enrolments = 18 rows.
+  // Two bad rows of three: the whole file is refused by line, nothing sent.
+  CliRun bad = Psc({"submit", "--csv", ::psc::testing::SourcePath("examples/return-with-errors.csv")});
+  EXPECT_EQ(bad.code, 1) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("nothing sent"));
+  EXPECT_THAT(bad.output, HasSubstr("line 3: numerator"));
+  EXPECT_THAT(bad.output, HasSubstr("line 4: org_code: RDZ is not enrolled"));
+  EXPECT_THAT(bad.output, Not(HasSubstr("line 2")));
+  EXPECT_EQ(AppliedPosition(), 1u);
+
+  const std::string good = ::psc::testing::SourcePath("examples/return-2024-q1.csv");
+  CliRun submit = Psc({"submit", "--csv", good});
+  ASSERT_EQ(submit.code, 0) << submit.output;
+  EXPECT_THAT(submit.output, HasSubstr(": position 2, 9 rows"));
+  CliRun again = Psc({"submit", good});
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr(": position 2, 9 rows (already on the log"));
+
+  // Falls with harm, 2024/25 Q1: (3 + 2 + 4) / (2000 + 1000 + 4000) x 1,000
+  // = 1.2857 per 1,000 bed days; 3 of 9 organisation-months reported.
+  CliRun csv = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "2"});
+  ASSERT_EQ(csv.code, 0) << csv.output;
+  EXPECT_THAT(csv.output,
+              HasSubstr("2024/25 Q1,outcome,falls,falls-harm-rate.v1,\"Inpatient falls with harm "
+                        "per 1,000 occupied bed days\",national,,9,7000,1.2857,\"per 1,000 "
+                        "occupied bed days\",3,9\r\n"));
+  // NEWS2 on time: RHM 90/100 in wessex = 90%; RTH 40/50 in oxford = 80%.
+  EXPECT_THAT(csv.output, HasSubstr(",collaborative,wessex,90,100,90.0000,"));
+  EXPECT_THAT(csv.output, HasSubstr(",collaborative,oxford,40,50,80.0000,"));
+
+  CliRun json = Psc({"report", "--quarter", "2024/25 Q1", "--format", "json"});
+  ASSERT_EQ(json.code, 0) << json.output;
+  EXPECT_THAT(json.output, HasSubstr("\"quarter\": \"2024/25 Q1\""));
+  CliRun text = Psc({"report", "--quarter", "2024/25 Q1"});
+  ASSERT_EQ(text.code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("National quarterly aggregate 2024/25 Q1"));
+
+  CliRun bad_quarter = Psc({"report", "--quarter", "Q1 2024"});
+  EXPECT_EQ(bad_quarter.code, 1);
+  EXPECT_THAT(bad_quarter.output, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(bad_quarter.output, HasSubstr("quarter:"));
+}
+
+TEST_F(CliTest, WrongHeaderIsRefusedAtLineOne) {
+  ASSERT_EQ(Psc({"catalogue", "load", ::psc::testing::SourcePath("examples/catalogue.json")}).code, 0);
+  std::string path = dir_.Sub("wrong.csv");
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs("org,measure,month,value\nRHM,falls-harm-rate.v1,2024-04,1\n", f);
+  std::fclose(f);
+  CliRun run = Psc({"submit", "--csv", path});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.output, HasSubstr("line 1"));
+  EXPECT_EQ(AppliedPosition(), 1u);
+}
+
+}  // namespace
+}  // namespace psc::e2e
