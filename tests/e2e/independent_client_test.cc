@@ -1,0 +1,52 @@
+// Every server answers an independent gRPC client (Python grpcio, stubs
+// generated at run time): health checking, reflection complete enough to
+// build the message classes, and google.rpc.BadRequest details.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "harness.h"
+#include "psc/domain/strings.h"
+#include "psc/testing/kafka_cluster.h"
+
+namespace psc::e2e {
+namespace {
+
+void RunClient(const Server& server, const std::string& services, bool ingest) {
+  std::string command =
+      StrCat("/usr/bin/python3 ", ::psc::testing::SourcePath("tests/e2e/python/independent_client.py"),
+             " ", server.address, " ", ::psc::testing::SourcePath("proto"), " ", services,
+             ingest ? " --ingest" : "", " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  int status = pclose(pipe);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  EXPECT_NE(output.find("ok   health: SERVING"), std::string::npos) << output;
+}
+
+TEST(IndependentClient, Pscd) {
+  ::psc::testing::TempDir dir;
+  auto server = StartServer("pscd", {"--data-dir", dir.path()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  RunClient(*server, "psc.v1.IngestService,psc.v1.CatalogService,psc.v1.QueryService", true);
+}
+
+TEST(IndependentClient, GatewayAndProjectionOnKafka) {
+  auto cluster = ::psc::testing::KafkaCluster::Start({.brokers = 1, .topics = {{"psc.events", 1}}});
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  ::psc::testing::TempDir dir;
+  auto gateway = StartServer("psc-gateway", {"--kafka-brokers", (*cluster)->Bootstrap()});
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  auto projection = StartServer("psc-projection", {"--kafka-brokers", (*cluster)->Bootstrap(),
+                                                   "--data-dir", dir.path()});
+  ASSERT_TRUE(projection.ok()) << projection.status();
+  RunClient(*gateway, "psc.v1.IngestService,psc.v1.CatalogService", true);
+  RunClient(*projection, "psc.v1.QueryService", false);
+}
+
+}  // namespace
+}  // namespace psc::e2e
