@@ -33,8 +33,9 @@ function(psc_executable)
   psc_apply_flags(${ARG_NAME})
 endfunction()
 
-# Tests run with the build tree's binaries on PATH-independent absolute paths:
-# PSC_BIN_DIR points at the folder holding pscd, psc-gateway, psc and friends.
+# Tests find the build tree's programs and the source tree through
+# psc::testing::BinPath / SourcePath (recorded at build time; the
+# environment variables PSC_BIN_DIR and PSC_SOURCE_DIR override them).
 function(psc_test)
   cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
@@ -51,6 +52,5 @@ function(psc_test)
     NO_PRETTY_VALUES TRUE
     PROPERTIES
       TIMEOUT ${ARG_TIMEOUT}
-      LABELS "${ARG_LABELS}"
-      ENVIRONMENT "PSC_BIN_DIR=${PSC_BIN_DIR};PSC_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+      LABELS "${ARG_LABELS}")
 endfunction()

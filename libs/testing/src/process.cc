@@ -25,10 +25,14 @@ std::string EnvOr(const char* name, const char* fallback) {
 
 }  // namespace
 
-std::string BinPath(const std::string& name) { return EnvOr("PSC_BIN_DIR", ".") + "/" + name; }
+// The build records where its binaries and sources are; the environment
+// may point elsewhere (an installed tree, say).
+std::string BinPath(const std::string& name) {
+  return EnvOr("PSC_BIN_DIR", PSC_BUILD_BIN_DIR) + "/" + name;
+}
 
 std::string SourcePath(const std::string& relative) {
-  return EnvOr("PSC_SOURCE_DIR", ".") + "/" + relative;
+  return EnvOr("PSC_SOURCE_DIR", PSC_BUILD_SOURCE_DIR) + "/" + relative;
 }
 
 TempDir::TempDir() {
