@@ -188,6 +188,21 @@ TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {
   ASSERT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &projection).ok());
   EXPECT_EQ(projection.applied_position(), 1u);
 
+  // A position the log has not reached: the call waits out its deadline.
+  v1::GetQuarterlyReportRequest ahead;
+  ahead.set_quarter("2024/25 Q1");
+  ahead.set_min_position(99);
+  v1::GetQuarterlyReportResponse unused;
+  auto short_deadline = Ctx(1);
+  status = server_.query->GetQuarterlyReport(short_deadline.get(), ahead, &unused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  v1::ChangeCatalogueRequest early;
+  *early.mutable_change() = SmallCatalogue("c-later");
+  early.set_min_position(99);
+  v1::Receipt no_receipt;
+  status = server_.catalog->ChangeCatalogue(Ctx(1).get(), early, &no_receipt);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
   v1::GetQuarterlyReportRequest bad_quarter;
   bad_quarter.set_quarter("2024 Q1");
   v1::GetQuarterlyReportResponse ignored;

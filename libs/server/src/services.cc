@@ -13,6 +13,17 @@ namespace {
 // embedded single-user service is "local".
 std::string PrincipalOf(const grpc::ServerContext&) { return "local"; }
 
+// DEADLINE_EXCEEDED unless the gateway's fold reaches `position` in time.
+grpc::Status AwaitGateway(const gateway::Gateway& gateway, const grpc::ServerContext& context,
+                          uint64_t position) {
+  if (position == 0 || gateway.WaitFor(LogPosition(position), WaitDeadline(context))) {
+    return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                      StrCat("the gateway has read the log to position ",
+                             gateway.position().value(), ", not yet ", position));
+}
+
 }  // namespace
 
 std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& context) {
@@ -28,12 +39,7 @@ grpc::Status IngestServiceImpl::SubmitObservations(grpc::ServerContext* context,
                                                    const v1::SubmitObservationsRequest* request,
                                                    v1::Receipt* response) {
   const size_t bytes = request->ByteSizeLong();
-  if (request->min_position() > 0 &&
-      !gateway_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                        StrCat("the gateway has not read the log to position ",
-                               request->min_position(), " yet"));
-  }
+  if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   v1::ObservationsSubmitted batch;
   batch.set_submission_id(request->submission_id());
   *batch.mutable_rows() = request->rows();
@@ -46,12 +52,7 @@ grpc::Status IngestServiceImpl::SubmitObservations(grpc::ServerContext* context,
 grpc::Status IngestServiceImpl::ShareLearning(grpc::ServerContext* context,
                                               const v1::ShareLearningRequest* request,
                                               v1::Receipt* response) {
-  if (request->min_position() > 0 &&
-      !gateway_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                        StrCat("the gateway has not read the log to position ",
-                               request->min_position(), " yet"));
-  }
+  if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   auto receipt = gateway_.ShareLearning(request->learning(), PrincipalOf(*context));
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   *response = std::move(*receipt);
@@ -61,6 +62,7 @@ grpc::Status IngestServiceImpl::ShareLearning(grpc::ServerContext* context,
 grpc::Status CatalogServiceImpl::ChangeCatalogue(grpc::ServerContext* context,
                                                  const v1::ChangeCatalogueRequest* request,
                                                  v1::Receipt* response) {
+  if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   auto receipt = gateway_.ChangeCatalogue(request->change(), PrincipalOf(*context));
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   *response = std::move(*receipt);
@@ -70,12 +72,7 @@ grpc::Status CatalogServiceImpl::ChangeCatalogue(grpc::ServerContext* context,
 grpc::Status CatalogServiceImpl::GetCatalogue(grpc::ServerContext* context,
                                               const v1::GetCatalogueRequest* request,
                                               v1::Catalogue* response) {
-  if (request->min_position() > 0 &&
-      !gateway_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                        StrCat("the gateway has not read the log to position ",
-                               request->min_position(), " yet"));
-  }
+  if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   LogPosition position = gateway_.position();
   gateway_.catalogue()->ToProto(response);
   response->set_as_of_position(position.value());
