@@ -93,21 +93,26 @@ std::optional<std::string> FatalReason(rd_kafka_t* rk) {
   return std::string(reason);
 }
 
-struct Watermarks {
-  int64_t low = 0;
-  int64_t high = 0;
-};
-
-absl::StatusOr<Watermarks> QueryWatermarks(rd_kafka_t* rk, const std::string& topic,
-                                           std::chrono::milliseconds timeout,
-                                           const std::string& where) {
-  Watermarks w;
+// Asks the partition leader for an offset: RD_KAFKA_OFFSET_BEGINNING for the
+// first event still on the partition, RD_KAFKA_OFFSET_END for the one the
+// next event will get (the high watermark). rd_kafka_offsets_for_times keeps
+// to its timeout while the leader is unreachable, which
+// rd_kafka_query_watermark_offsets does not.
+absl::StatusOr<int64_t> QueryOffset(rd_kafka_t* rk, const std::string& topic, int64_t marker,
+                                    Clock::time_point deadline, const std::string& where) {
+  std::unique_ptr<rd_kafka_topic_partition_list_t, void (*)(rd_kafka_topic_partition_list_t*)>
+      parts(rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
+  rd_kafka_topic_partition_t* part =
+      rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), kPartition);
+  part->offset = marker;
   rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(rk, topic.c_str(), kPartition, &w.low, &w.high, Millis(timeout));
+      rd_kafka_offsets_for_times(rk, parts.get(), std::max(1, MillisUntil(deadline)));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = part->err;
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(StrCat(where, ": cannot read the end of the log: ", rd_kafka_err2str(err)));
+    return absl::UnavailableError(
+        StrCat(where, ": cannot read the ends of the log: ", rd_kafka_err2str(err)));
   }
-  return w;
+  return part->offset;
 }
 
 // An append waiting for its delivery report. Shared between the appending
@@ -177,6 +182,10 @@ class KafkaReader final : public LogReader {
                          // continue where it is must fail (OUT_OF_RANGE).
                          {"auto.offset.reset", "error"},
                          {"enable.partition.eof", "false"},
+                         // A read model waits on new events (min_position):
+                         // answer fetches within tens of milliseconds, not
+                         // the default half second.
+                         {"fetch.wait.max.ms", "20"},
                          {"allow.auto.create.topics", "false"}},
                         options.config);
     if (!rk.ok()) return rk.status();
@@ -237,13 +246,14 @@ class KafkaReader final : public LogReader {
         Clock::now() - *trouble_since_ >= options_.reader_unavailable_after) {
       // Errors are only reported when they happen, not when they end: ask
       // the brokers directly whether they can be reached now.
-      auto probe = QueryWatermarks(
-          rk_, options_.topic, std::min(options_.request_timeout, std::chrono::milliseconds(2000)),
-          where_);
+      auto probe = QueryOffset(rk_, options_.topic, RD_KAFKA_OFFSET_END,
+                               Clock::now() + std::min(options_.request_timeout,
+                                                       std::chrono::milliseconds(2000)),
+                               where_);
       if (probe.ok()) {
         trouble_since_.reset();
       } else {
-        final_ = absl::UnavailableError(StrCat(where_, ": the log could not be read for ",
+        final_ = absl::UnavailableError(StrCat(where_, ": the brokers have been unreachable for over ",
                                                options_.reader_unavailable_after.count(),
                                                " ms: ", trouble_));
       }
@@ -281,14 +291,16 @@ class KafkaReader final : public LogReader {
   // The reader's next event is not on the partition: say whether it was
   // removed or never there.
   absl::Status OutOfRange(const std::string& reason) {
-    auto w = QueryWatermarks(rk_, options_.topic, std::chrono::milliseconds(2000), where_);
-    if (w.ok() && next_ > static_cast<uint64_t>(w->high) + 1) {
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(2);
+    auto high = QueryOffset(rk_, options_.topic, RD_KAFKA_OFFSET_END, deadline, where_);
+    if (high.ok() && next_ > static_cast<uint64_t>(*high) + 1) {
       return absl::OutOfRangeError(
-          StrCat(where_, ": position ", next_ - 1, " is past the end of the log (position ",
-                 w->high, "): the reader's position does not come from this log"));
+          StrCat(where_, ": position ", next_ - 1, " is past the end of the log (position ", *high,
+                 "): the reader's position does not come from this log"));
     }
+    auto low = QueryOffset(rk_, options_.topic, RD_KAFKA_OFFSET_BEGINNING, deadline, where_);
     std::string start =
-        w.ok() ? StrCat(" (the log now starts after position ", w->low, ")") : std::string();
+        low.ok() ? StrCat(" (the log now starts after position ", *low, ")") : std::string();
     return absl::OutOfRangeError(StrCat(where_, ": position ", next_,
                                         " is no longer on the log: retention removed it", start,
                                         "; the read model must be rebuilt from a full log [", reason,
@@ -442,6 +454,7 @@ absl::Status KafkaLog::CreateTopic() {
 KafkaLog::~KafkaLog() {
   if (producer_ == nullptr) return;
   stopping_ = true;
+  rd_kafka_yield(producer_);  // wakes the poller now rather than at its next timeout
   if (poller_.joinable()) poller_.join();
   // Appends wait for their reports, so only an append that gave up waiting
   // can leave a message behind: drop it, and serve its report so that its
@@ -500,9 +513,10 @@ absl::StatusOr<LogPosition> KafkaLog::Append(std::string_view key, std::string p
 }
 
 absl::StatusOr<LogPosition> KafkaLog::End() {
-  auto w = QueryWatermarks(producer_, options_.topic, options_.request_timeout, Describe());
-  if (!w.ok()) return w.status();
-  return LogPosition(static_cast<uint64_t>(w->high));
+  auto high = QueryOffset(producer_, options_.topic, RD_KAFKA_OFFSET_END,
+                          Clock::now() + options_.request_timeout, Describe());
+  if (!high.ok()) return high.status();
+  return LogPosition(static_cast<uint64_t>(*high));
 }
 
 absl::StatusOr<std::unique_ptr<LogReader>> KafkaLog::OpenReader(LogPosition after) {

@@ -64,6 +64,17 @@ TEST_F(KafkaLogTest, TopicWithSeveralPartitionsIsRefused) {
   EXPECT_THAT(std::string(log.status().message()), HasSubstr("3 partitions"));
 }
 
+TEST_F(KafkaLogTest, UnreachableBrokersAreUnavailableInTime) {
+  StartCluster({.topics = {{"events", 1}}});
+  ASSERT_TRUE(cluster_->BrokerDown(1).ok());
+  KafkaOptions options = Options("events");
+  options.request_timeout = std::chrono::seconds(1);
+  auto start = std::chrono::steady_clock::now();
+  auto log = KafkaLog::Open(options);
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kUnavailable) << log.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+}
+
 TEST_F(KafkaLogTest, AbsentTopicIsNotFoundAndNotCreated) {
   StartCluster();
   auto log = KafkaLog::Open(Options("absent"));
@@ -73,6 +84,25 @@ TEST_F(KafkaLogTest, AbsentTopicIsNotFoundAndNotCreated) {
   // partition count): it is still absent, so creating it works.
   EXPECT_EQ(KafkaLog::Open(Options("absent")).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(cluster_->CreateTopic("absent", 1).ok());
+}
+
+// The test cluster does not serve the admin API, so this shows that creating
+// a topic is bounded by request_timeout; against brokers that create it, the
+// new topic must be a usable one-partition log.
+TEST_F(KafkaLogTest, CreatingTheTopicSucceedsOrFailsInTime) {
+  StartCluster();
+  KafkaOptions options = Options("created");
+  options.create_topic = true;
+  options.request_timeout = std::chrono::seconds(1);
+  auto start = std::chrono::steady_clock::now();
+  auto log = KafkaLog::Open(options);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  if (log.ok()) {
+    EXPECT_EQ((*log)->End()->value(), 0u);
+    EXPECT_EQ((*log)->Append("k", "first")->value(), 1u);
+  } else {
+    EXPECT_EQ(log.status().code(), absl::StatusCode::kUnavailable) << log.status();
+  }
 }
 
 TEST_F(KafkaLogTest, EventsRemovedByRetentionAreOutOfRangeNotSkipped) {
@@ -157,6 +187,7 @@ TEST_F(KafkaLogTest, AppendFailsWhileTheBrokerIsDownAndContinuesAfter) {
   StartCluster({.topics = {{"events", 1}}});
   KafkaOptions options = Options("events");
   options.append_timeout = std::chrono::seconds(2);
+  options.request_timeout = std::chrono::seconds(1);
   // Reconnect soon after the broker is back, not after librdkafka's usual
   // backoff of up to 10 s.
   options.config = {{"reconnect.backoff.max.ms", "200"}};
@@ -171,6 +202,9 @@ TEST_F(KafkaLogTest, AppendFailsWhileTheBrokerIsDownAndContinuesAfter) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
   EXPECT_LT(took, std::chrono::seconds(4));
+  start = std::chrono::steady_clock::now();
+  EXPECT_EQ((*log)->End().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 
   ASSERT_TRUE(cluster_->BrokerUp(1).ok());
   auto third = (*log)->Append("k", "three");

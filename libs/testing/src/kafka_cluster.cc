@@ -1,9 +1,6 @@
 #include "psc/testing/kafka_cluster.h"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
 namespace psc::testing {
@@ -12,25 +9,10 @@ namespace {
 constexpr char kProgram[] = "psc-kafka-test-cluster";
 constexpr auto kAnswerTimeout = std::chrono::seconds(10);
 
-// The cluster program is built next to the test binaries: use PSC_BIN_DIR
-// when the test runs under CTest, and the test binary's own folder when it
-// is started by hand.
-std::string ProgramPath() {
-  std::string path = BinPath(kProgram);
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return path;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto beside = self.parent_path() / kProgram;
-    if (std::filesystem::exists(beside, ec)) return beside.string();
-  }
-  return path;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KafkaCluster>> KafkaCluster::Start(Options options) {
-  std::vector<std::string> argv = {ProgramPath(), "--brokers", std::to_string(options.brokers)};
+  std::vector<std::string> argv = {BinPath(kProgram), "--brokers", std::to_string(options.brokers)};
   for (const auto& [name, partitions] : options.topics) {
     argv.push_back("--topic");
     argv.push_back(name + ":" + std::to_string(partitions));

@@ -7,7 +7,9 @@
 // until its own delivery report arrives; concurrent appends wait together
 // for the same batch (linger.ms), which is Kafka's group commit. Readers
 // assign partition 0 at an explicit offset and never join a consumer group
-// or commit offsets: the read model keeps its own position.
+// or commit offsets: the read model keeps its own position. (librdkafka still
+// looks up a coordinator for each reader's throwaway group id,
+// "psc-reader-<random>": with ACLs on, readers need Describe on that prefix.)
 //
 // Thread-safe. Readers are independent of the KafkaLog that opened them and
 // may outlive it.
@@ -40,7 +42,8 @@ struct KafkaOptions {
   // operators, with their replication and retention chosen on purpose.
   bool create_topic = false;
   // Further librdkafka settings (security, tuning), applied after the ones
-  // this class sets, to the producer and to every reader.
+  // this class sets, to the producer and to every reader (a producer-only
+  // setting is ignored by readers with a warning, and the other way round).
   std::vector<std::pair<std::string, std::string>> config;
 
   // How long an Append may wait for its acknowledgement (message.timeout.ms)
