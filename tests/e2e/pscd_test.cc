@@ -188,6 +188,25 @@ TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {
   ASSERT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &projection).ok());
   EXPECT_EQ(projection.applied_position(), 1u);
 
+  // Over the bounds: 10,001 rows; and 5 MiB of rows (under the transport's
+  // 8 MiB, so the refusal is a field violation, not a transport error).
+  v1::SubmitObservationsRequest many;
+  many.set_submission_id("many");
+  for (int i = 0; i < 10'001; ++i) *many.add_rows() = Obs("RHM", "falls-count.v1", "2024-04", 1);
+  status = server_.ingest->SubmitObservations(Ctx().get(), many, &receipt);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("rows"));
+  v1::SubmitObservationsRequest large;
+  large.set_submission_id("large");
+  for (int i = 0; i < 5; ++i) {
+    *large.add_rows() = Obs(std::string(1 << 20, 'R'), "falls-count.v1", "2024-04", 1);
+  }
+  status = server_.ingest->SubmitObservations(Ctx().get(), large, &receipt);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ::testing::Contains("rows"));
+  ASSERT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &projection).ok());
+  EXPECT_EQ(projection.applied_position(), 1u);
+
   // A position the log has not reached: the call waits out its deadline.
   v1::GetQuarterlyReportRequest ahead;
   ahead.set_quarter("2024/25 Q1");
