@@ -72,6 +72,10 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   EXPECT_EQ(AppliedPosition(), 1u);
 
   const std::string good = ::psc::testing::SourcePath("examples/return-2024-q1.csv");
+  CliRun dry = Psc({"submit", "--csv", good, "--dry-run"});
+  ASSERT_EQ(dry.code, 0) << dry.output;
+  EXPECT_THAT(dry.output, HasSubstr("dry run: 9 rows valid, nothing sent"));
+  EXPECT_EQ(AppliedPosition(), 1u);
   CliRun submit = Psc({"submit", "--csv", good});
   ASSERT_EQ(submit.code, 0) << submit.output;
   EXPECT_THAT(submit.output, HasSubstr(": position 2, 9 rows"));
@@ -90,6 +94,20 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   // NEWS2 on time: RHM 90/100 in wessex = 90%; RTH 40/50 in oxford = 80%.
   EXPECT_THAT(csv.output, HasSubstr(",collaborative,wessex,90,100,90.0000,"));
   EXPECT_THAT(csv.output, HasSubstr(",collaborative,oxford,40,50,80.0000,"));
+
+  CliRun withdraw = Psc({"withdraw", "--reason", "sent for the wrong ward", "RTH",
+                         "news2-on-time.v1", "2024-04"});
+  ASSERT_EQ(withdraw.code, 0) << withdraw.output;
+  EXPECT_THAT(withdraw.output, HasSubstr(": position 3, 1 rows"));
+  CliRun history = Psc({"history", "RTH", "news2-on-time.v1", "2024-04"});
+  ASSERT_EQ(history.code, 0) << history.output;
+  EXPECT_THAT(history.output, HasSubstr("position 2  local  "));
+  EXPECT_THAT(history.output, HasSubstr("set 40/50 (was none)"));
+  EXPECT_THAT(history.output, HasSubstr("position 3  local  "));
+  EXPECT_THAT(history.output, HasSubstr("withdrew 40/50 (sent for the wrong ward)"));
+  // NEWS2 nationally is now RHM's 90/100 alone.
+  CliRun after = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "3"});
+  EXPECT_THAT(after.output, HasSubstr(",news2-on-time.v1,NEWS2 observations completed on time,national,,90,100,90.0000,"));
 
   CliRun json = Psc({"report", "--quarter", "2024/25 Q1", "--format", "json"});
   ASSERT_EQ(json.code, 0) << json.output;

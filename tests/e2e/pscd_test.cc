@@ -164,10 +164,36 @@ TEST_F(PscdTest, GoldenQuarterlyReport) {
   EXPECT_EQ(again.position(), 2u);
   EXPECT_EQ(Report("2024/25 Q1", 4).rendered(), response.rendered());
 
+  // Withdraw RDZ's April falls: wessex falls drop from 14 to 10, and the
+  // value's history tells the whole story.
+  v1::WithdrawObservationsRequest withdraw;
+  withdraw.set_withdrawal_id("w-1");
+  *withdraw.add_keys() = ::psc::testing::Key("RDZ", "falls-count.v1", "2024-04");
+  withdraw.set_reason("duplicate of a community return");
+  v1::Receipt withdrawn;
+  ASSERT_TRUE(server_.ingest->WithdrawObservations(Ctx().get(), withdraw, &withdrawn).ok());
+  EXPECT_EQ(withdrawn.position(), 5u);
+  auto after = Report("2024/25 Q1", 5).report();
+  EXPECT_EQ(AreaOf(*FindMeasure(after, "falls-count.v1"), "wessex")->numerator(), 10);
+  EXPECT_EQ(FindMeasure(after, "falls-count.v1")->national().coverage().reported(), 6);
+  v1::GetValueHistoryRequest history_request;
+  *history_request.mutable_key() = ::psc::testing::Key("RDZ", "falls-count.v1", "2024-04");
+  v1::ValueHistory history;
+  ASSERT_TRUE(server_.query->GetValueHistory(Ctx().get(), history_request, &history).ok());
+  ASSERT_EQ(history.changes_size(), 2);
+  EXPECT_EQ(history.changes(0).kind(), v1::VALUE_CHANGE_KIND_SUBMITTED);
+  EXPECT_EQ(history.changes(0).request_id(), "wessex-q1");
+  EXPECT_EQ(history.changes(0).numerator(), 4);
+  EXPECT_EQ(history.changes(0).principal(), "local");
+  EXPECT_EQ(history.changes(1).kind(), v1::VALUE_CHANGE_KIND_WITHDRAWN);
+  EXPECT_EQ(history.changes(1).previous_numerator(), 4);
+  EXPECT_EQ(history.changes(1).reason(), "duplicate of a community return");
+  response = Report("2024/25 Q1", 5);
+
   // A restart reads the same state back.
   Stop();
   Start();
-  EXPECT_EQ(Report("2024/25 Q1", 4).rendered(), response.rendered());
+  EXPECT_EQ(Report("2024/25 Q1", 5).rendered(), response.rendered());
 }
 
 TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {

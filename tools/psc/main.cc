@@ -3,6 +3,8 @@
 //   psc catalogue load FILE.json     register reference data (a CatalogueChanged in JSON)
 //   psc catalogue show               print the catalogue as JSON
 //   psc submit --csv FILE.csv        submit a monthly return (CSV)
+//   psc withdraw --reason TEXT ORG MEASURE MONTH...   withdraw stored values
+//   psc history ORG MEASURE MONTH    every change of one stored value
 //   psc report [--quarter Q]         the quarterly national aggregate
 //   psc series --measure ID          a monthly series
 //   psc receipt ID                   the receipt of a request id
@@ -32,6 +34,8 @@ constexpr char kUsage[] =
     "  catalogue load FILE.json   register reference data (a psc.v1.CatalogueChanged as JSON)\n"
     "  catalogue show             print the catalogue as JSON\n"
     "  submit --csv FILE.csv      submit a monthly return (org_code,measure_id,month,numerator,denominator)\n"
+    "  withdraw --reason TEXT ORG MEASURE MONTH...  withdraw stored values\n"
+    "  history ORG MEASURE MONTH  every change of one stored value\n"
     "  report                     the quarterly national aggregate (--quarter, --format)\n"
     "  series                     monthly series of a measure (--measure, --collaborative | --org)\n"
     "  receipt ID                 the receipt of a submission, learning or catalogue change id\n"
@@ -71,8 +75,12 @@ int Fail(std::string_view message) {
 int Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
 
 std::string FormatReceipt(const v1::Receipt& r) {
+  if (r.dry_run() && !r.duplicate()) {
+    return StrCat(r.id(), ": dry run: ", r.rows_accepted(), " rows valid, nothing sent");
+  }
   return StrCat(r.id(), ": position ", r.position(), ", ", r.rows_accepted(), " rows",
-                r.duplicate() ? " (already on the log: original receipt)" : "");
+                r.duplicate() ? " (already on the log: original receipt)" : "",
+                r.dry_run() ? " (dry run)" : "");
 }
 
 int CmdCatalogue(Client& client, server::Flags& flags) {
@@ -172,8 +180,10 @@ int CmdSubmit(Client& client, server::Flags& flags) {
       return Fail(out);
     }
   }
+  const bool dry_run = flags.GetBool("dry-run");
   size_t sent = 0;
   for (size_t k = 0; k < requests; ++k) {
+    batches[k].set_dry_run(dry_run);
     v1::Receipt receipt;
     status = client.ingest->SubmitObservations(Context().get(), batches[k], &receipt);
     if (!status.ok()) return FailCall(status, rename_for(k));
@@ -183,6 +193,67 @@ int CmdSubmit(Client& client, server::Flags& flags) {
                 << (100 * sent / total) << "%)\n";
     }
     std::cout << FormatReceipt(receipt) << "\n";
+  }
+  return 0;
+}
+
+// psc withdraw --reason TEXT ORG MEASURE MONTH [ORG MEASURE MONTH ...]
+int CmdWithdraw(Client& client, server::Flags& flags) {
+  const auto& args = flags.positional();
+  if (args.size() < 4 || (args.size() - 1) % 3 != 0) {
+    return Fail("usage: psc withdraw --reason TEXT ORG MEASURE MONTH [ORG MEASURE MONTH ...]");
+  }
+  v1::WithdrawObservationsRequest request;
+  request.set_reason(flags.Get("reason"));
+  std::string joined;
+  for (size_t i = 1; i < args.size(); i += 3) {
+    auto* key = request.add_keys();
+    key->set_ods_code(args[i]);
+    key->set_measure_id(args[i + 1]);
+    key->set_month(args[i + 2]);
+    StrAppend(&joined, args[i], "/", args[i + 1], "/", args[i + 2], ";");
+  }
+  std::string id = flags.Get("withdrawal-id");
+  if (id.empty()) {
+    uint64_t hash = 1469598103934665603ull;  // FNV-1a of the keys and reason
+    for (unsigned char c : joined + request.reason()) hash = (hash ^ c) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    id = StrCat("withdraw-", hex);
+  }
+  request.set_withdrawal_id(id);
+  v1::Receipt receipt;
+  auto status = client.ingest->WithdrawObservations(Context().get(), request, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cout << FormatReceipt(receipt) << "\n";
+  return 0;
+}
+
+// psc history ORG MEASURE MONTH
+int CmdHistory(Client& client, server::Flags& flags) {
+  const auto& args = flags.positional();
+  if (args.size() != 4) return Fail("usage: psc history ORG MEASURE MONTH");
+  v1::GetValueHistoryRequest request;
+  request.mutable_key()->set_ods_code(args[1]);
+  request.mutable_key()->set_measure_id(args[2]);
+  request.mutable_key()->set_month(args[3]);
+  v1::ValueHistory history;
+  auto status = client.query->GetValueHistory(Context().get(), request, &history);
+  if (!status.ok()) return FailCall(status);
+  if (history.changes_size() == 0) std::cout << "no value has been submitted\n";
+  for (const auto& c : history.changes()) {
+    std::string value = c.has_denominator() ? StrCat(c.numerator(), "/", c.denominator())
+                                            : std::to_string(c.numerator());
+    std::string previous = !c.has_previous_numerator() ? std::string("none")
+                           : c.has_previous_denominator()
+                               ? StrCat(c.previous_numerator(), "/", c.previous_denominator())
+                               : std::to_string(c.previous_numerator());
+    std::cout << "position " << c.position() << "  " << c.principal() << "  " << c.request_id()
+              << "  "
+              << (c.kind() == v1::VALUE_CHANGE_KIND_WITHDRAWN
+                      ? StrCat("withdrew ", previous, " (", c.reason(), ")")
+                      : StrCat("set ", value, " (was ", previous, ")"))
+              << "\n";
   }
   return 0;
 }
@@ -316,7 +387,12 @@ int main(int argc, char** argv) {
   flags.Add("server", "127.0.0.1:50051", "address of pscd, psc-gateway or psc-projection");
   if (command == "submit") {
     flags.Add("csv", "", "the monthly return, CSV (also accepted as the only argument)")
-        .Add("submission-id", "", "request id (default: a hash of the file's bytes)");
+        .Add("submission-id", "", "request id (default: a hash of the file's bytes)")
+        .AddBool("dry-run", "validate on the server only; nothing is appended");
+  }
+  if (command == "withdraw") {
+    flags.Add("reason", "", "why the values are withdrawn (required)")
+        .Add("withdrawal-id", "", "request id (default: a hash of the keys and reason)");
   }
   if (command == "report" || command == "demo") {
     flags.Add("quarter", "2024/25 Q4", "NHS financial quarter, e.g. '2024/25 Q1' (Apr-Jun 2024)");
@@ -338,6 +414,8 @@ int main(int argc, char** argv) {
   if (command == "report") return cli::CmdReport(client, flags);
   if (command == "series") return cli::CmdSeries(client, flags);
   if (command == "receipt") return cli::CmdReceipt(client, flags);
+  if (command == "withdraw") return cli::CmdWithdraw(client, flags);
+  if (command == "history") return cli::CmdHistory(client, flags);
   if (command == "status") return cli::CmdStatus(client, flags);
   if (command == "demo") return cli::CmdDemo(client, flags);
   std::cerr << "psc: unknown command '" << command << "'\n" << cli::kUsage;

@@ -12,6 +12,7 @@ namespace {
 
 constexpr size_t kMaxTitle = 200;
 constexpr size_t kMaxText = 4000;
+constexpr size_t kMaxReason = 500;
 
 std::string Row(int i, std::string_view field) { return StrCat("rows[", i, "].", field); }
 
@@ -45,6 +46,46 @@ void CheckCount(int64_t value, int64_t min, std::string field, Violations& v) {
 }
 
 }  // namespace
+
+absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::ObservationsWithdrawn& w,
+                                const SubmissionLimits& limits) {
+  Violations v;
+  if (!IsValidClientId(w.withdrawal_id())) {
+    v.Add("withdrawal_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  if (w.reason().empty() || w.reason().size() > kMaxReason) {
+    v.Add("reason", "INVALID_LENGTH", StrCat("must be 1..", kMaxReason, " characters"));
+  }
+  if (w.keys_size() == 0) v.Add("keys", "NO_KEYS", "a withdrawal names at least one value");
+  if (static_cast<size_t>(w.keys_size()) > limits.max_rows) {
+    v.Add("keys", "TOO_MANY_KEYS",
+          StrCat(w.keys_size(), " keys; at most ", limits.max_rows, " per withdrawal"));
+  }
+  if (!v.empty()) return v.ToStatus("withdrawal refused");
+  std::unordered_map<std::string, int> first;
+  for (int i = 0; i < w.keys_size(); ++i) {
+    const v1::ObservationKey& k = w.keys(i);
+    auto field = [i](std::string_view f) { return StrCat("keys[", i, "].", f); };
+    if (catalogue.FindOrganisation(k.ods_code()) == nullptr) {
+      v.Add(field("ods_code"), "UNKNOWN_ORGANISATION",
+            StrCat("organisation '", k.ods_code(), "' is not registered"));
+    }
+    if (catalogue.FindMeasure(k.measure_id()) == nullptr) {
+      v.Add(field("measure_id"), "UNKNOWN_MEASURE",
+            StrCat("measure '", k.measure_id(), "' is not defined"));
+    }
+    std::optional<Month> month;
+    CheckMonth(k.month(), std::nullopt, field("month"), v, month);
+    auto [it, inserted] =
+        first.emplace(StrCat(k.ods_code(), "\x1f", k.measure_id(), "\x1f", k.month()), i);
+    if (!inserted) {
+      v.Add(field("month"), "DUPLICATE_KEY",
+            StrCat(k.ods_code(), " ", k.measure_id(), " ", k.month(), " already appears at keys[",
+                   it->second, "]"));
+    }
+  }
+  return v.ToStatus("withdrawal refused");
+}
 
 absl::Status ValidateObservations(const Catalogue& catalogue,
                                   const v1::ObservationsSubmitted& batch, size_t request_bytes,

@@ -14,6 +14,7 @@ std::string RequestKey(char kind, std::string_view id) { return StrCat(kind, id)
 constexpr char kSubmission = 's';
 constexpr char kLearning = 'l';
 constexpr char kCatalogueChange = 'c';
+constexpr char kWithdrawal = 'w';
 
 google::protobuf::Timestamp ToTimestamp(TimePoint t) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -154,6 +155,14 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
       remember(key, batch.submission_id(), static_cast<uint32_t>(batch.rows_size()));
       return absl::OkStatus();
     }
+    case v1::Envelope::kObservationsWithdrawn: {
+      const auto& w = envelope.observations_withdrawn();
+      std::string key = RequestKey(kWithdrawal, w.withdrawal_id());
+      if (known(key)) return absl::OkStatus();
+      if (!own && !ValidateWithdrawal(*catalogue_, w, kNoLimits).ok()) return absl::OkStatus();
+      remember(key, w.withdrawal_id(), static_cast<uint32_t>(w.keys_size()));
+      return absl::OkStatus();
+    }
     case v1::Envelope::kLearningShared: {
       const auto& learning = envelope.learning_shared().learning();
       std::string key = RequestKey(kLearning, learning.learning_id());
@@ -261,6 +270,44 @@ absl::StatusOr<v1::Receipt> Gateway::SubmitObservations(v1::ObservationsSubmitte
                     [&](const Catalogue& catalogue) {
                       return ValidateObservations(catalogue, submitted, request_bytes, current,
                                                   options_.limits);
+                    });
+}
+
+absl::StatusOr<v1::Receipt> Gateway::DryRunObservations(const v1::ObservationsSubmitted& batch,
+                                                        size_t request_bytes) const {
+  const Month current = LondonMonth(clock_.Now());
+  if (auto s = ValidateObservations(*catalogue(), batch, request_bytes, current, options_.limits);
+      !s.ok()) {
+    return s;
+  }
+  v1::Receipt receipt;
+  receipt.set_id(batch.submission_id());
+  receipt.set_rows_accepted(static_cast<uint32_t>(batch.rows_size()));
+  receipt.set_dry_run(true);
+  {
+    std::lock_guard lock(mu_);
+    auto it = receipts_.find(RequestKey(kSubmission, batch.submission_id()));
+    if (it != receipts_.end()) {
+      // Sending it for real would answer this receipt and change nothing.
+      receipt = it->second;
+      receipt.set_duplicate(true);
+      receipt.set_dry_run(true);
+    }
+  }
+  return receipt;
+}
+
+absl::StatusOr<v1::Receipt> Gateway::WithdrawObservations(v1::ObservationsWithdrawn withdrawal,
+                                                          const std::string& principal) {
+  const std::string id = withdrawal.withdrawal_id();
+  const auto keys = static_cast<uint32_t>(withdrawal.keys_size());
+  v1::Envelope envelope = NewEnvelope(principal);
+  *envelope.mutable_observations_withdrawn() = std::move(withdrawal);
+  const auto& withdrawn = envelope.observations_withdrawn();
+  if (id.empty()) return ValidateWithdrawal(Catalogue(), withdrawn, options_.limits);
+  return AppendOnce(RequestKey(kWithdrawal, id), id, keys, std::move(envelope),
+                    [&](const Catalogue& catalogue) {
+                      return ValidateWithdrawal(catalogue, withdrawn, options_.limits);
                     });
 }
 

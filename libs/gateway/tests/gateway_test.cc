@@ -140,6 +140,66 @@ TEST_F(GatewayTest, RefusalNamesTheFieldsAndAppendsNothing) {
   EXPECT_TRUE(fixed.ok()) << fixed.status();
 }
 
+TEST_F(GatewayTest, DryRunValidatesAndAppendsNothing) {
+  LoadCatalogue();
+  auto ok = gateway_->DryRunObservations(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 3)}),
+                                         100);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(ok->dry_run());
+  EXPECT_EQ(ok->position(), 0u);
+  EXPECT_EQ(ok->rows_accepted(), 1u);
+  auto bad = gateway_->DryRunObservations(
+      Batch("s2", {Obs("RHM", "falls-count.v1", "2024-04", 3),
+                   Obs("RHM", "falls-count.v1", "2024-04", 4)}),
+      100);
+  EXPECT_THAT(FieldViolationsOf(bad.status()),
+              ElementsAre(Field(&FieldViolation::field, "rows[1].month")));
+  EXPECT_EQ(End(), 1u);
+  // The id is still free: the real submission is accepted.
+  auto real = gateway_->SubmitObservations(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 3)}),
+                                           100, "feed-1");
+  ASSERT_TRUE(real.ok());
+  EXPECT_FALSE(real->duplicate());
+  // A dry run of a known id says the real one would be a repeat.
+  auto again = gateway_->DryRunObservations(
+      Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 3)}), 100);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate());
+  EXPECT_EQ(again->position(), 2u);
+}
+
+TEST_F(GatewayTest, WithdrawalIsOneEventAndRepeatsAnswerItsReceipt) {
+  LoadCatalogue();
+  auto refused = gateway_->WithdrawObservations(
+      ::psc::testing::Withdrawal("w1", {::psc::testing::Key("XXX", "falls-count.v1", "2024-04"),
+                                        ::psc::testing::Key("RHM", "falls-count.v1", "April")},
+                                 ""),
+      "feed-1");
+  EXPECT_THAT(FieldViolationsOf(refused.status()),
+              ElementsAre(Field(&FieldViolation::field, "reason")));
+  refused = gateway_->WithdrawObservations(
+      ::psc::testing::Withdrawal("w1", {::psc::testing::Key("XXX", "falls-count.v1", "2024-04"),
+                                        ::psc::testing::Key("RHM", "falls-count.v1", "April")}),
+      "feed-1");
+  EXPECT_THAT(FieldViolationsOf(refused.status()),
+              ElementsAre(Field(&FieldViolation::field, "keys[0].ods_code"),
+                          Field(&FieldViolation::field, "keys[1].month")));
+  EXPECT_EQ(End(), 1u);
+  auto w = gateway_->WithdrawObservations(
+      ::psc::testing::Withdrawal("w1", {::psc::testing::Key("RHM", "falls-count.v1", "2024-04")}),
+      "feed-1");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->position(), 2u);
+  Reopen();
+  auto again = gateway_->WithdrawObservations(
+      ::psc::testing::Withdrawal("w1", {::psc::testing::Key("RDZ", "falls-count.v1", "2024-04")}),
+      "feed-1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate());
+  EXPECT_EQ(again->position(), 2u);
+  EXPECT_EQ(End(), 2u);
+}
+
 TEST_F(GatewayTest, ConflictingCatalogueChangeIsRefusedWithItsField) {
   LoadCatalogue();
   v1::CatalogueChanged moved = SmallCatalogue("c2");

@@ -137,16 +137,24 @@ std::string EncodeSums(const Sums& s) {
   PutZigzag(out, s.numerator);
   PutZigzag(out, s.denominator);
   PutZigzag(out, s.reported);
+  PutZigzag(out, s.on_time);
   return out;
 }
 
 std::optional<Sums> DecodeSums(std::string_view in) {
   Sums s;
   if (!GetZigzag(in, s.numerator) || !GetZigzag(in, s.denominator) ||
-      !GetZigzag(in, s.reported) || !in.empty()) {
+      !GetZigzag(in, s.reported) || !GetZigzag(in, s.on_time) || !in.empty()) {
     return std::nullopt;
   }
   return s;
+}
+
+std::string HistoryKey(std::string_view measure, std::string_view ods, Month month,
+                       uint64_t position) {
+  std::string key = ObservationKey(measure, ods, month);
+  key.append(U64(position));
+  return key;
 }
 
 std::string RequestKey(char kind, std::string_view id) {

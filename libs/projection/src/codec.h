@@ -19,15 +19,19 @@
 //   'c' id -> serialized psc.v1.Receipt of a catalogue change id
 //   's' id -> serialized psc.v1.Receipt of a submission id
 //   'l' id -> serialized psc.v1.Receipt of a learning id
+//   'w' id -> serialized psc.v1.Receipt of a withdrawal id
 // observations
 //   measure \0 ods \0 month -> ObservationValue
 //     vN numerator | vN denominator + 1 (0: none) | vN position
 //     | vN first_position | zN first_recorded_ms
 // aggregates   (monthly sums of every measure, per collaborative)
-//   measure \0 month collaborative -> Sums: zN numerator | zN denominator | zN reported
+//   measure \0 month collaborative -> Sums:
+//     zN numerator | zN denominator | zN reported | zN on_time
 // quarter_last (AGGREGATION_LAST measures: per quarter, each organisation's
 //               latest month in the quarter, summed per collaborative)
 //   measure \0 quarter collaborative -> Sums
+// history      (every change of every stored value, oldest first)
+//   measure \0 ods \0 month u64 position -> serialized psc.v1.ValueChange
 // learning
 //   id -> serialized psc.v1.Learning
 // refused
@@ -44,7 +48,7 @@
 
 namespace psc::projection::codec {
 
-inline constexpr uint64_t kSchemaVersion = 1;
+inline constexpr uint64_t kSchemaVersion = 2;
 
 inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kCatalogueCf[] = "catalogue";
@@ -53,6 +57,7 @@ inline constexpr char kObservationsCf[] = "observations";
 inline constexpr char kAggregatesCf[] = "aggregates";
 inline constexpr char kQuarterLastCf[] = "quarter_last";
 inline constexpr char kLearningCf[] = "learning";
+inline constexpr char kHistoryCf[] = "history";
 inline constexpr char kRefusedCf[] = "refused";
 
 inline constexpr char kAppliedPositionKey[] = "applied_position";
@@ -64,6 +69,7 @@ inline constexpr char kRefusedCountKey[] = "refused_events";
 inline constexpr char kCatalogueRequest = 'c';
 inline constexpr char kSubmissionRequest = 's';
 inline constexpr char kLearningRequest = 'l';
+inline constexpr char kWithdrawalRequest = 'w';
 
 std::string U64(uint64_t v);
 std::optional<uint64_t> ParseU64(std::string_view bytes);
@@ -97,6 +103,10 @@ std::optional<PeriodKey> ParsePeriodKey(std::string_view key);
 
 std::string EncodeSums(const Sums& s);
 std::optional<Sums> DecodeSums(std::string_view bytes);
+
+// A history entry: the observation key followed by the event's position.
+std::string HistoryKey(std::string_view measure, std::string_view ods, Month month,
+                       uint64_t position);
 
 std::string RequestKey(char kind, std::string_view id);
 

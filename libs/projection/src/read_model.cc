@@ -13,6 +13,7 @@
 
 #include "codec.h"
 #include "psc/domain/strings.h"
+#include "psc/domain/timeliness.h"
 #include "psc/domain/validation.h"
 
 namespace psc::projection {
@@ -29,7 +30,8 @@ const std::vector<std::string>& FamilyNames() {
   static const std::vector<std::string> names = {
       rocksdb::kDefaultColumnFamilyName, codec::kMetaCf,      codec::kCatalogueCf,
       codec::kRequestsCf,               codec::kObservationsCf, codec::kAggregatesCf,
-      codec::kQuarterLastCf,            codec::kLearningCf,   codec::kRefusedCf};
+      codec::kQuarterLastCf,            codec::kLearningCf,   codec::kRefusedCf,
+      codec::kHistoryCf};
   return names;
 }
 
@@ -80,6 +82,8 @@ class Applier {
         return ApplyObservations(position, envelope);
       case v1::Envelope::kLearningShared:
         return ApplyLearning(position, envelope);
+      case v1::Envelope::kObservationsWithdrawn:
+        return ApplyWithdrawal(position, envelope);
       default:
         return absl::FailedPreconditionError(
             StrCat("event at position ", position,
@@ -281,13 +285,18 @@ class Applier {
       observations_[obs_key] = value;
       batch_.Put(model_.observations_, obs_key, codec::EncodeObservation(value));
 
-      // Move the monthly sums by the delta: a correction replaces.
+      PutHistory(row.measure_id(), row.ods_code(), month, position, envelope,
+                 batch.submission_id(), v1::VALUE_CHANGE_KIND_SUBMITTED, &value, *old, "");
+
+      // Move the monthly sums by the delta: a correction replaces (and keeps
+      // the timeliness of the first value).
       Sums& s = Dirty({row.measure_id(), month.index(), collab, false});
       if (old->has_value()) {
         s.numerator -= (*old)->numerator;
         s.denominator -= (*old)->denominator.value_or(0);
       } else {
         s.reported += 1;
+        s.on_time += OnTime(measure, month, value.first_recorded_ms) ? 1 : 0;
         ++observation_delta_;
       }
       s.numerator += value.numerator;
@@ -302,6 +311,85 @@ class Applier {
     }
     PutReceipt(key, batch.submission_id(), position, static_cast<uint32_t>(batch.rows_size()),
                envelope);
+    return absl::OkStatus();
+  }
+
+  static bool OnTime(const v1::Measure& measure, Month month, int64_t first_recorded_ms) {
+    const auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              OnTimeDeadline(measure, month).time_since_epoch())
+                              .count();
+    return first_recorded_ms < deadline;
+  }
+
+  void PutHistory(const std::string& measure, const std::string& ods, Month month,
+                  uint64_t position, const v1::Envelope& envelope, const std::string& request_id,
+                  v1::ValueChangeKind kind, const ObservationValue* value,
+                  const std::optional<ObservationValue>& previous, const std::string& reason) {
+    v1::ValueChange change;
+    change.set_kind(kind);
+    change.set_position(position);
+    *change.mutable_recorded_at() = envelope.recorded_at();
+    change.set_principal(envelope.principal());
+    change.set_request_id(request_id);
+    if (value != nullptr) {
+      change.set_numerator(value->numerator);
+      if (value->denominator) change.set_denominator(*value->denominator);
+    }
+    if (previous) {
+      change.set_previous_numerator(previous->numerator);
+      if (previous->denominator) change.set_previous_denominator(*previous->denominator);
+    }
+    change.set_reason(reason);
+    batch_.Put(model_.history_, codec::HistoryKey(measure, ods, month, position),
+               change.SerializeAsString());
+  }
+
+  absl::Status ApplyWithdrawal(uint64_t position, const v1::Envelope& envelope) {
+    const auto& w = envelope.observations_withdrawn();
+    std::string key = codec::RequestKey(codec::kWithdrawalRequest, w.withdrawal_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();
+    if (absl::Status check = ValidateWithdrawal(*catalogue_, w, kNoLimits); !check.ok()) {
+      Refuse(position, StrCat("withdrawal ", w.withdrawal_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    uint32_t withdrawn = 0;
+    for (const v1::ObservationKey& k : w.keys()) {
+      Month month = *Month::Parse(k.month());
+      std::string obs_key = codec::ObservationKey(k.measure_id(), k.ods_code(), month);
+      auto old = GetObservation(obs_key);
+      if (!old.ok()) return old.status();
+      if (!old->has_value()) continue;  // nothing stored: nothing to withdraw
+      const v1::Measure& measure = *catalogue_->FindMeasure(k.measure_id());
+      const bool last = measure.aggregation() == v1::AGGREGATION_LAST;
+      Quarter quarter = Quarter::Containing(month);
+      std::optional<Latest> latest_before;
+      if (last) {
+        auto l = LatestInQuarter(k.measure_id(), k.ods_code(), quarter);
+        if (!l.ok()) return l.status();
+        latest_before = *l;
+      }
+      PutHistory(k.measure_id(), k.ods_code(), month, position, envelope, w.withdrawal_id(),
+                 v1::VALUE_CHANGE_KIND_WITHDRAWN, nullptr, *old, w.reason());
+      observations_[obs_key] = std::nullopt;
+      batch_.Delete(model_.observations_, obs_key);
+      const std::string* collab = catalogue_->CollaborativeOf(k.ods_code(), month);
+      Sums& s = Dirty({k.measure_id(), month.index(), collab ? *collab : std::string(), false});
+      s.numerator -= (*old)->numerator;
+      s.denominator -= (*old)->denominator.value_or(0);
+      s.reported -= 1;
+      s.on_time -= OnTime(measure, month, (*old)->first_recorded_ms) ? 1 : 0;
+      --observation_delta_;
+      ++withdrawn;
+      if (last) {
+        if (latest_before) AddLatest(k.measure_id(), k.ods_code(), quarter, *latest_before, -1);
+        auto l = LatestInQuarter(k.measure_id(), k.ods_code(), quarter);
+        if (!l.ok()) return l.status();
+        if (l->has_value()) AddLatest(k.measure_id(), k.ods_code(), quarter, **l, +1);
+      }
+    }
+    PutReceipt(key, w.withdrawal_id(), position, withdrawn, envelope);
     return absl::OkStatus();
   }
 
@@ -324,7 +412,8 @@ class Applier {
   rocksdb::WriteBatch batch_;
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<Catalogue> own_catalogue_;  // set once this run changes the catalogue
-  std::unordered_map<std::string, ObservationValue> observations_;
+  // Observations written by this run; nullopt: withdrawn in this run.
+  std::unordered_map<std::string, std::optional<ObservationValue>> observations_;
   std::unordered_set<std::string> requests_;
   std::map<AggregateRef, Sums> dirty_;
   int64_t observation_delta_ = 0;
@@ -378,6 +467,7 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& di
   model->quarter_last_ = h[6];
   model->learning_ = h[7];
   model->refused_ = h[8];
+  model->history_ = h[9];
 
   std::string schema;
   s = model->db_->Get(rocksdb::ReadOptions(), model->meta_, codec::kSchemaKey, &schema);
@@ -541,16 +631,38 @@ absl::StatusOr<std::vector<StoredObservation>> View::Observations(std::string_vi
     auto value = codec::DecodeObservation(std::string_view(it->value().data(), it->value().size()));
     auto month = codec::MonthOfObservationKey(key);
     if (!value || !month) return absl::DataLossError("read model: undecodable observation");
-    out.push_back({*month, value->numerator, value->denominator});
+    out.push_back({*month, value->numerator, value->denominator, value->first_recorded_ms});
   }
   if (!it->status().ok()) return FromRocks(it->status(), "observations");
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::ValueChange>> View::History(std::string_view measure_id,
+                                                           std::string_view ods_code,
+                                                           Month month) const {
+  std::vector<v1::ValueChange> out;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  const std::string prefix = codec::ObservationKey(measure_id, ods_code, month);
+  std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->history_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    // Exactly the key plus an 8-byte position: never a longer ods code.
+    if (it->key().size() != prefix.size() + 8) continue;
+    v1::ValueChange change;
+    if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("read model: undecodable history entry");
+    }
+    out.push_back(std::move(change));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "history");
   return out;
 }
 
 absl::StatusOr<std::optional<v1::Receipt>> View::Receipt(std::string_view id) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = model_->snapshot_;
-  for (char kind : {codec::kSubmissionRequest, codec::kCatalogueRequest, codec::kLearningRequest}) {
+  for (char kind : {codec::kSubmissionRequest, codec::kWithdrawalRequest,
+                    codec::kCatalogueRequest, codec::kLearningRequest}) {
     std::string value;
     auto s = model_->db_->Get(ro, model_->requests_, codec::RequestKey(kind, id), &value);
     if (s.IsNotFound()) continue;

@@ -11,7 +11,9 @@ namespace {
 using ::psc::testing::Batch;
 using ::psc::testing::EventOf;
 using ::psc::testing::Obs;
+using ::psc::testing::Key;
 using ::psc::testing::SmallCatalogue;
+using ::psc::testing::Withdrawal;
 
 constexpr Month kApr2024 = Month::FromYearMonth(2024, 4);
 constexpr Month kJan2024 = Month::FromYearMonth(2024, 1);
@@ -57,6 +59,85 @@ TEST_P(ProjectionSuite, RepeatedSubmissionIdChangesNothing) {
   ASSERT_TRUE(receipt.ok() && receipt->has_value());
   EXPECT_EQ((*receipt)->position(), 2u);
   EXPECT_EQ((*receipt)->rows_accepted(), 1u);
+}
+
+TEST_P(ProjectionSuite, WithdrawalMovesTheAggregateBackAndTheHistoryKeepsEveryChange) {
+  Append(EventOf(SmallCatalogue()));
+  Append(EventOf(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 5),
+                              Obs("RDZ", "falls-count.v1", "2024-04", 3)})));
+  Append(EventOf(Batch("s2", {Obs("RHM", "falls-count.v1", "2024-04", 2)})));
+  // RHM withdrawn; RTH has no April value, so its key is a no-op.
+  Append(EventOf(Withdrawal("w1", {Key("RHM", "falls-count.v1", "2024-04"),
+                                   Key("RTH", "falls-count.v1", "2024-04")})));
+  CatchUp();
+  // wessex: 5 + 3, corrected to 2 + 3, RHM withdrawn: 3 from 1 organisation.
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "wessex"), (Sums{3, 0, 1}));
+  EXPECT_EQ(model().Snapshot().observation_count(), 1u);
+  auto receipt = model().Snapshot().Receipt("w1");
+  ASSERT_TRUE(receipt.ok() && receipt->has_value());
+  EXPECT_EQ((*receipt)->position(), 4u);
+  EXPECT_EQ((*receipt)->rows_accepted(), 1u);
+
+  auto history = model().Snapshot().History("falls-count.v1", "RHM", kApr2024);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 3u);
+  const auto& h = *history;
+  EXPECT_EQ(h[0].kind(), v1::VALUE_CHANGE_KIND_SUBMITTED);
+  EXPECT_EQ(h[0].request_id(), "s1");
+  EXPECT_EQ(h[0].numerator(), 5);
+  EXPECT_FALSE(h[0].has_previous_numerator());
+  EXPECT_EQ(h[1].request_id(), "s2");
+  EXPECT_EQ(h[1].numerator(), 2);
+  EXPECT_EQ(h[1].previous_numerator(), 5);
+  EXPECT_EQ(h[2].kind(), v1::VALUE_CHANGE_KIND_WITHDRAWN);
+  EXPECT_EQ(h[2].position(), 4u);
+  EXPECT_EQ(h[2].previous_numerator(), 2);
+  EXPECT_EQ(h[2].reason(), "entered in error");
+  EXPECT_EQ(h[2].principal(), "test");
+
+  // Repeating the withdrawal id changes nothing; a new value comes back.
+  Append(EventOf(Withdrawal("w1", {Key("RDZ", "falls-count.v1", "2024-04")})));
+  Append(EventOf(Batch("s3", {Obs("RHM", "falls-count.v1", "2024-04", 7)})));
+  CatchUp();
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "wessex"), (Sums{10, 0, 2}));
+}
+
+TEST_P(ProjectionSuite, WithdrawingTheLatestMonthFallsBackToTheOneBefore) {
+  Append(EventOf(SmallCatalogue()));
+  Append(EventOf(Batch("s1", {Obs("RHM", "staff-trained.v1", "2024-01", 10),
+                              Obs("RHM", "staff-trained.v1", "2024-03", 12)})));
+  CatchUp();
+  Quarter q4 = Quarter::Containing(kJan2024);
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q4, "wessex"), (Sums{12, 0, 1}));
+  Append(EventOf(Withdrawal("w1", {Key("RHM", "staff-trained.v1", "2024-03")})));
+  CatchUp();
+  // March withdrawn: January's 10 is RHM's latest in the quarter again.
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q4, "wessex"), (Sums{10, 0, 1}));
+  Append(EventOf(Withdrawal("w2", {Key("RHM", "staff-trained.v1", "2024-01")})));
+  CatchUp();
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q4, "wessex"), (Sums{}));
+  auto view = model().Snapshot();
+  EXPECT_EQ(view.Aggregates("staff-trained.v1"), nullptr);
+}
+
+TEST_P(ProjectionSuite, OnTimeCountsWhenTheFirstValueArrived) {
+  Append(EventOf(SmallCatalogue()));
+  // April 2024 with the default 15 days: on time before 16 May 00:00 BST,
+  // which is 2024-05-15T23:00:00Z = 1715814000.
+  constexpr int64_t kDeadline = 1'715'814'000;
+  Append(EventOf(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 5)}), kDeadline - 1, "feed"));
+  Append(EventOf(Batch("s2", {Obs("RDZ", "falls-count.v1", "2024-04", 3)}), kDeadline, "feed"));
+  CatchUp();
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "wessex"), (Sums{8, 0, 2, 1}));
+  // A late correction keeps RHM on time: timeliness is the first value's.
+  Append(EventOf(Batch("s3", {Obs("RHM", "falls-count.v1", "2024-04", 6)}), kDeadline + 86400,
+                 "feed"));
+  CatchUp();
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "wessex"), (Sums{9, 0, 2, 1}));
+  // Withdrawn, RHM's return no longer counts at all.
+  Append(EventOf(Withdrawal("w1", {Key("RHM", "falls-count.v1", "2024-04")})));
+  CatchUp();
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "wessex"), (Sums{3, 0, 1, 0}));
 }
 
 TEST_P(ProjectionSuite, RatioKeepsNumeratorAndDenominator) {
@@ -153,9 +234,10 @@ TEST_P(ProjectionSuite, FoldingInAnySplitGivesTheBytesOfOneCleanRebuild) {
                            {Obs(org, "falls-count.v1", m, month), Obs(org, "staff-trained.v1", m, n),
                             Obs(org, "falls-harm-rate.v1", m, n % 4, 1000 + n)})));
     }
-    // A correction and a repeat in every month.
+    // A correction, a repeat and a withdrawal in every month.
     Append(EventOf(Batch(psc::StrCat("fix", month), {Obs("RHM", "staff-trained.v1", m, 1)})));
     Append(EventOf(Batch(psc::StrCat("s", n), {Obs("RDZ", "falls-count.v1", m, 99)})));
+    Append(EventOf(Withdrawal(psc::StrCat("w", month), {Key("RTH", "staff-trained.v1", m)})));
   }
   CatchUp();
   std::string clean = Dump();

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "psc/domain/aggregation.h"
 #include "psc/domain/strings.h"
+#include "psc/domain/timeliness.h"
 #include "psc/domain/violations.h"
 
 namespace psc::report {
@@ -28,7 +29,7 @@ struct AreaQuarter {
 };
 
 void FillFigure(const v1::Measure& measure, int64_t numerator, int64_t denominator,
-                int64_t reported, int64_t expected, v1::Figure* out) {
+                int64_t reported, int64_t on_time, int64_t expected, v1::Figure* out) {
   const bool has_denominator = HasDenominator(measure);
   out->set_numerator(numerator);
   out->set_denominator(has_denominator ? denominator : 0);
@@ -37,12 +38,14 @@ void FillFigure(const v1::Measure& measure, int64_t numerator, int64_t denominat
   }
   out->mutable_coverage()->set_reported(reported);
   out->mutable_coverage()->set_expected(expected);
+  out->mutable_coverage()->set_on_time(on_time);
 }
 
 void FillQuarterFigure(const v1::Measure& measure, const AreaQuarter& sums, int64_t expected,
                        v1::Figure* out) {
   const Sums& figure = measure.aggregation() == v1::AGGREGATION_LAST ? sums.last : sums.months;
-  FillFigure(measure, figure.numerator, figure.denominator, sums.months.reported, expected, out);
+  FillFigure(measure, figure.numerator, figure.denominator, sums.months.reported,
+             sums.months.on_time, expected, out);
 }
 
 void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quarter quarter,
@@ -197,7 +200,12 @@ absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
         to.value_or(Month::FromYearMonth(Month::kMaxYear, 12)));
     if (!observations.ok()) return observations.status();
     for (const projection::StoredObservation& o : *observations) {
-      by_month[o.month.index()] = Sums{o.numerator, o.denominator.value_or(0), 1};
+      const bool on_time =
+          o.first_recorded_ms <
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              OnTimeDeadline(*measure, o.month).time_since_epoch())
+              .count();
+      by_month[o.month.index()] = Sums{o.numerator, o.denominator.value_or(0), 1, on_time ? 1 : 0};
     }
   } else if (const projection::MeasureAggregates* agg = view.Aggregates(measure->id())) {
     for (const auto& [month, areas] : agg->months) {
@@ -233,7 +241,7 @@ absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
     }
     auto it = by_month.find(m.index());
     const Sums sums = it == by_month.end() ? Sums{} : it->second;
-    FillFigure(*measure, sums.numerator, sums.denominator, sums.reported, expected,
+    FillFigure(*measure, sums.numerator, sums.denominator, sums.reported, sums.on_time, expected,
                point->mutable_figure());
   }
   return series;

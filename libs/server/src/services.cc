@@ -43,7 +43,9 @@ grpc::Status IngestServiceImpl::SubmitObservations(grpc::ServerContext* context,
   v1::ObservationsSubmitted batch;
   batch.set_submission_id(request->submission_id());
   *batch.mutable_rows() = request->rows();
-  auto receipt = gateway_.SubmitObservations(std::move(batch), bytes, PrincipalOf(*context));
+  auto receipt = request->dry_run()
+                     ? gateway_.DryRunObservations(batch, bytes)
+                     : gateway_.SubmitObservations(std::move(batch), bytes, PrincipalOf(*context));
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   *response = std::move(*receipt);
   return grpc::Status::OK;
@@ -54,6 +56,20 @@ grpc::Status IngestServiceImpl::ShareLearning(grpc::ServerContext* context,
                                               v1::Receipt* response) {
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   auto receipt = gateway_.ShareLearning(request->learning(), PrincipalOf(*context));
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  *response = std::move(*receipt);
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestServiceImpl::WithdrawObservations(grpc::ServerContext* context,
+                                                     const v1::WithdrawObservationsRequest* request,
+                                                     v1::Receipt* response) {
+  if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
+  v1::ObservationsWithdrawn withdrawal;
+  withdrawal.set_withdrawal_id(request->withdrawal_id());
+  *withdrawal.mutable_keys() = request->keys();
+  withdrawal.set_reason(request->reason());
+  auto receipt = gateway_.WithdrawObservations(std::move(withdrawal), PrincipalOf(*context));
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   *response = std::move(*receipt);
   return grpc::Status::OK;
@@ -142,6 +158,33 @@ grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
                         StrCat("no request '", request->id(), "' has been applied"));
   }
   *response = std::move(**receipt);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
+                                               const v1::GetValueHistoryRequest* request,
+                                               v1::ValueHistory* response) {
+  const v1::ObservationKey& key = request->key();
+  auto month = Month::Parse(key.month());
+  if (!month) {
+    return ToGrpcStatus(InvalidField("key.month", "MALFORMED_MONTH",
+                                     StrCat("'", key.month(), "' is not a month YYYY-MM")));
+  }
+  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  auto view = model_.Snapshot();
+  if (view.catalogue().FindOrganisation(key.ods_code()) == nullptr) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        StrCat("organisation '", key.ods_code(), "' is not registered"));
+  }
+  if (view.catalogue().FindMeasure(key.measure_id()) == nullptr) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        StrCat("measure '", key.measure_id(), "' is not defined"));
+  }
+  auto history = view.History(key.measure_id(), key.ods_code(), *month);
+  if (!history.ok()) return ToGrpcStatus(history.status());
+  *response->mutable_key() = key;
+  for (auto& change : *history) *response->add_changes() = std::move(change);
+  response->set_as_of_position(view.position().value());
   return grpc::Status::OK;
 }
 

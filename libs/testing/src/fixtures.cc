@@ -117,6 +117,39 @@ std::string EventOf(const v1::ObservationsSubmitted& batch) {
   return e.SerializeAsString();
 }
 
+std::string EventOf(const v1::ObservationsSubmitted& batch, int64_t recorded_unix_seconds,
+                    const std::string& principal) {
+  v1::Envelope e = BaseEnvelope();
+  e.mutable_recorded_at()->set_seconds(recorded_unix_seconds);
+  e.set_principal(principal);
+  *e.mutable_observations_submitted() = batch;
+  return e.SerializeAsString();
+}
+
+std::string EventOf(const v1::ObservationsWithdrawn& withdrawal) {
+  v1::Envelope e = BaseEnvelope();
+  *e.mutable_observations_withdrawn() = withdrawal;
+  return e.SerializeAsString();
+}
+
+v1::ObservationsWithdrawn Withdrawal(const std::string& id, std::vector<v1::ObservationKey> keys,
+                                     const std::string& reason) {
+  v1::ObservationsWithdrawn w;
+  w.set_withdrawal_id(id);
+  for (auto& k : keys) *w.add_keys() = std::move(k);
+  w.set_reason(reason);
+  return w;
+}
+
+v1::ObservationKey Key(const std::string& ods, const std::string& measure,
+                       const std::string& month) {
+  v1::ObservationKey k;
+  k.set_ods_code(ods);
+  k.set_measure_id(measure);
+  k.set_month(month);
+  return k;
+}
+
 std::string EventOf(const v1::Learning& learning) {
   v1::Envelope e = BaseEnvelope();
   *e.mutable_learning_shared()->mutable_learning() = learning;

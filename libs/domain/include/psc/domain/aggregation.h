@@ -13,22 +13,30 @@ namespace psc {
 struct Sums {
   int64_t numerator = 0;
   int64_t denominator = 0;
-  // Organisation-months with a value behind these sums.
+  // Organisation-months with a value behind these sums (for the quarterly
+  // AGGREGATION_LAST sums: organisations).
   int64_t reported = 0;
+  // Of those, the ones whose first accepted value arrived on time (see
+  // timeliness.h); 0 in the quarterly AGGREGATION_LAST sums.
+  int64_t on_time = 0;
 
   Sums& operator+=(const Sums& o) {
     numerator += o.numerator;
     denominator += o.denominator;
     reported += o.reported;
+    on_time += o.on_time;
     return *this;
   }
   Sums& operator-=(const Sums& o) {
     numerator -= o.numerator;
     denominator -= o.denominator;
     reported -= o.reported;
+    on_time -= o.on_time;
     return *this;
   }
-  bool IsZero() const { return numerator == 0 && denominator == 0 && reported == 0; }
+  bool IsZero() const {
+    return numerator == 0 && denominator == 0 && reported == 0 && on_time == 0;
+  }
   bool operator==(const Sums&) const = default;
 };
 

@@ -37,6 +37,13 @@ absl::Status ValidateObservations(const Catalogue& catalogue, const v1::Observat
                                   size_t request_bytes, std::optional<Month> current_month,
                                   const SubmissionLimits& limits = {});
 
+// Checks a withdrawal: id, reason, 1..max_rows keys naming registered
+// organisations and measures and well-formed months, no key twice. Whether
+// a value is stored under a key is not checked: withdrawing nothing is a
+// no-op. Fields are named `keys[i].<field>`.
+absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::ObservationsWithdrawn& w,
+                                const SubmissionLimits& limits = {});
+
 // Limits that never refuse: for replaying events already on the log.
 inline constexpr SubmissionLimits kNoLimits{SIZE_MAX, SIZE_MAX};
 

@@ -66,7 +66,16 @@ class Gateway {
   absl::StatusOr<v1::Receipt> SubmitObservations(v1::ObservationsSubmitted batch,
                                                  size_t request_bytes,
                                                  const std::string& principal);
+  // Validates the batch as SubmitObservations would and appends nothing: a
+  // receipt with `dry_run` set (no position), or the same refusal.
+  absl::StatusOr<v1::Receipt> DryRunObservations(const v1::ObservationsSubmitted& batch,
+                                                 size_t request_bytes) const;
   absl::StatusOr<v1::Receipt> ShareLearning(v1::Learning learning, const std::string& principal);
+  // Withdraws stored values, all or nothing; a known withdrawal id answers
+  // its original receipt (whose row count, like every receipt here, is the
+  // number of keys named).
+  absl::StatusOr<v1::Receipt> WithdrawObservations(v1::ObservationsWithdrawn withdrawal,
+                                                   const std::string& principal);
   // Catalogue changes are serialised: each is checked against the catalogue
   // including every earlier change, and answered once this gateway's fold
   // has applied it.

@@ -32,6 +32,7 @@
 #include "psc/domain/types.h"
 #include "psc/eventlog/event_log.h"
 #include "psc/v1/events.pb.h"
+#include "psc/v1/query.pb.h"
 #include "psc/v1/receipt.pb.h"
 
 namespace rocksdb {
@@ -64,6 +65,9 @@ struct StoredObservation {
   Month month;
   int64_t numerator = 0;
   std::optional<int64_t> denominator;
+  // When the first accepted value for the key was recorded (ms since the
+  // Unix epoch), for timeliness.
+  int64_t first_recorded_ms = 0;
 };
 
 class ReadModel;
@@ -80,7 +84,11 @@ class View {
   absl::StatusOr<std::vector<StoredObservation>> Observations(std::string_view measure_id,
                                                              std::string_view ods_code, Month from,
                                                              Month to) const;
-  // The receipt of a request id (submission, catalogue change or learning).
+  // Every change of one stored value, oldest first (empty when none).
+  absl::StatusOr<std::vector<v1::ValueChange>> History(std::string_view measure_id,
+                                                      std::string_view ods_code, Month month) const;
+  // The receipt of a request id (submission, withdrawal, catalogue change or
+  // learning).
   absl::StatusOr<std::optional<v1::Receipt>> Receipt(std::string_view id) const;
   uint64_t observation_count() const;
   uint64_t refused_events() const;
@@ -141,6 +149,7 @@ class ReadModel {
   rocksdb::ColumnFamilyHandle* quarter_last_ = nullptr;
   rocksdb::ColumnFamilyHandle* learning_ = nullptr;
   rocksdb::ColumnFamilyHandle* refused_ = nullptr;
+  rocksdb::ColumnFamilyHandle* history_ = nullptr;
 
   // The mirror, guarded by mu_ (readers share; Apply merges exclusively).
   mutable std::shared_mutex mu_;

@@ -27,6 +27,9 @@ class IngestServiceImpl final : public v1::IngestService::Service {
                                   v1::Receipt* response) override;
   grpc::Status ShareLearning(grpc::ServerContext* context, const v1::ShareLearningRequest* request,
                              v1::Receipt* response) override;
+  grpc::Status WithdrawObservations(grpc::ServerContext* context,
+                                    const v1::WithdrawObservationsRequest* request,
+                                    v1::Receipt* response) override;
 
  private:
   gateway::Gateway& gateway_;
@@ -57,6 +60,9 @@ class QueryServiceImpl final : public v1::QueryService::Service {
                           v1::Receipt* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::ProjectionStatus* response) override;
+  grpc::Status GetValueHistory(grpc::ServerContext* context,
+                               const v1::GetValueHistoryRequest* request,
+                               v1::ValueHistory* response) override;
 
  private:
   // DEADLINE_EXCEEDED unless the read model reaches `position` in time.

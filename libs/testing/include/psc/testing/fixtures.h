@@ -28,10 +28,19 @@ v1::Observation Obs(const std::string& ods, const std::string& measure, const st
 v1::ObservationsSubmitted Batch(const std::string& submission_id,
                                 std::vector<v1::Observation> rows);
 
+v1::ObservationKey Key(const std::string& ods, const std::string& measure,
+                       const std::string& month);
+v1::ObservationsWithdrawn Withdrawal(const std::string& id, std::vector<v1::ObservationKey> keys,
+                                     const std::string& reason = "entered in error");
+
 // Serialized envelopes, as a gateway would append them (recorded at a fixed
-// instant, principal "test").
+// instant, 2024-10-27, principal "test").
 std::string EventOf(const v1::CatalogueChanged& change);
 std::string EventOf(const v1::ObservationsSubmitted& batch);
 std::string EventOf(const v1::Learning& learning);
+std::string EventOf(const v1::ObservationsWithdrawn& withdrawal);
+// Recorded at `recorded_unix_seconds` by `principal`.
+std::string EventOf(const v1::ObservationsSubmitted& batch, int64_t recorded_unix_seconds,
+                    const std::string& principal);
 
 }  // namespace psc::testing
