@@ -109,6 +109,17 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   CliRun after = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "3"});
   EXPECT_THAT(after.output, HasSubstr(",news2-on-time.v1,NEWS2 observations completed on time,national,,90,100,90.0000,"));
 
+  // April 2024 (examples/return-2024-q1.csv, everything sent long after
+  // the deadline): wessex expects RHM's 3 measures and RDZ's 2; RDZ's staff
+  // trained is for May, so 4 of 5. oxford expects RTH's 3; its falls are
+  // for May and its NEWS2 was withdrawn above, so 1 of 3.
+  CliRun outstanding = Psc({"outstanding", "--month", "2024-04"});
+  ASSERT_EQ(outstanding.code, 0) << outstanding.output;
+  EXPECT_THAT(outstanding.output, HasSubstr("wessex: 4 of 5 returns (80.0%), 0 on time"));
+  EXPECT_THAT(outstanding.output, HasSubstr("RDZ Example Acute Trust 2: missing staff-trained.v1"));
+  EXPECT_THAT(outstanding.output, HasSubstr("oxford: 1 of 3 returns (33.3%), 0 on time"));
+  EXPECT_THAT(outstanding.output, HasSubstr("RTH Example Acute Trust 3: missing falls-harm-rate.v1 news2-on-time.v1"));
+
   CliRun json = Psc({"report", "--quarter", "2024/25 Q1", "--format", "json"});
   ASSERT_EQ(json.code, 0) << json.output;
   EXPECT_THAT(json.output, HasSubstr("\"quarter\": \"2024/25 Q1\""));

@@ -5,6 +5,7 @@
 //   psc submit --csv FILE.csv        submit a monthly return (CSV)
 //   psc withdraw --reason TEXT ORG MEASURE MONTH...   withdraw stored values
 //   psc history ORG MEASURE MONTH    every change of one stored value
+//   psc outstanding --month M        returns still missing for a month
 //   psc report [--quarter Q]         the quarterly national aggregate
 //   psc series --measure ID          a monthly series
 //   psc receipt ID                   the receipt of a request id
@@ -36,6 +37,7 @@ constexpr char kUsage[] =
     "  submit --csv FILE.csv      submit a monthly return (org_code,measure_id,month,numerator,denominator)\n"
     "  withdraw --reason TEXT ORG MEASURE MONTH...  withdraw stored values\n"
     "  history ORG MEASURE MONTH  every change of one stored value\n"
+    "  outstanding --month M      returns still missing for a month, per collaborative\n"
     "  report                     the quarterly national aggregate (--quarter, --format)\n"
     "  series                     monthly series of a measure (--measure, --collaborative | --org)\n"
     "  receipt ID                 the receipt of a submission, learning or catalogue change id\n"
@@ -258,6 +260,34 @@ int CmdHistory(Client& client, server::Flags& flags) {
   return 0;
 }
 
+int CmdOutstanding(Client& client, server::Flags& flags) {
+  v1::ListOutstandingReturnsRequest request;
+  request.set_month(flags.Get("month"));
+  request.set_collaborative_id(flags.Get("collaborative"));
+  v1::OutstandingReturns out;
+  auto status = client.query->ListOutstandingReturns(Context().get(), request, &out);
+  if (!status.ok()) return FailCall(status);
+  std::cout << "Returns for " << out.month() << " (log position " << out.as_of_position()
+            << ")\n";
+  for (const auto& c : out.collaboratives()) {
+    char line[200];
+    std::snprintf(line, sizeof line, "%s: %lld of %lld returns (%.1f%%), %lld on time\n",
+                  c.collaborative_id().c_str(), static_cast<long long>(c.reported()),
+                  static_cast<long long>(c.expected()),
+                  c.expected() > 0 ? 100.0 * static_cast<double>(c.reported()) /
+                                         static_cast<double>(c.expected())
+                                   : 0.0,
+                  static_cast<long long>(c.on_time()));
+    std::cout << line;
+    for (const auto& o : c.outstanding()) {
+      std::cout << "  " << o.ods_code() << " " << o.name() << ": missing";
+      for (const auto& m : o.measure_ids()) std::cout << " " << m;
+      std::cout << "\n";
+    }
+  }
+  return 0;
+}
+
 int CmdReport(Client& client, server::Flags& flags) {
   v1::GetQuarterlyReportRequest request;
   request.set_quarter(flags.Get("quarter"));
@@ -390,6 +420,9 @@ int main(int argc, char** argv) {
         .Add("submission-id", "", "request id (default: a hash of the file's bytes)")
         .AddBool("dry-run", "validate on the server only; nothing is appended");
   }
+  if (command == "outstanding") {
+    flags.Add("month", "", "the month, YYYY-MM").Add("collaborative", "", "only this collaborative");
+  }
   if (command == "withdraw") {
     flags.Add("reason", "", "why the values are withdrawn (required)")
         .Add("withdrawal-id", "", "request id (default: a hash of the keys and reason)");
@@ -416,6 +449,7 @@ int main(int argc, char** argv) {
   if (command == "receipt") return cli::CmdReceipt(client, flags);
   if (command == "withdraw") return cli::CmdWithdraw(client, flags);
   if (command == "history") return cli::CmdHistory(client, flags);
+  if (command == "outstanding") return cli::CmdOutstanding(client, flags);
   if (command == "status") return cli::CmdStatus(client, flags);
   if (command == "demo") return cli::CmdDemo(client, flags);
   std::cerr << "psc: unknown command '" << command << "'\n" << cli::kUsage;

@@ -3,6 +3,7 @@
 #include "psc/domain/period.h"
 #include "psc/domain/strings.h"
 #include "psc/domain/violations.h"
+#include "psc/report/outstanding.h"
 #include "psc/report/report.h"
 #include "psc/server/status.h"
 
@@ -185,6 +186,17 @@ grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
   *response->mutable_key() = key;
   for (auto& change : *history) *response->add_changes() = std::move(change);
   response->set_as_of_position(view.position().value());
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryServiceImpl::ListOutstandingReturns(
+    grpc::ServerContext* context, const v1::ListOutstandingReturnsRequest* request,
+    v1::OutstandingReturns* response) {
+  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  auto view = model_.Snapshot();
+  auto out = report::BuildOutstandingReturns(view, *request);
+  if (!out.ok()) return ToGrpcStatus(out.status());
+  *response = std::move(*out);
   return grpc::Status::OK;
 }
 

@@ -68,6 +68,12 @@ class Catalogue {
   }
   const std::map<std::string, v1::Measure, std::less<>>& measures() const { return measures_; }
 
+  // Every enrolment span, by (measure id, ODS code).
+  const std::map<std::pair<std::string, std::string>, std::vector<EnrolmentSpan>, std::less<>>&
+  enrolments() const {
+    return enrolments_;
+  }
+
   // Every entity, sorted by id, as the CatalogService returns it.
   void ToProto(v1::Catalogue* out) const;
 

@@ -63,6 +63,9 @@ class QueryServiceImpl final : public v1::QueryService::Service {
   grpc::Status GetValueHistory(grpc::ServerContext* context,
                                const v1::GetValueHistoryRequest* request,
                                v1::ValueHistory* response) override;
+  grpc::Status ListOutstandingReturns(grpc::ServerContext* context,
+                                      const v1::ListOutstandingReturnsRequest* request,
+                                      v1::OutstandingReturns* response) override;
 
  private:
   // DEADLINE_EXCEEDED unless the read model reaches `position` in time.

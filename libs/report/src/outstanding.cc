@@ -1,0 +1,74 @@
+#include "psc/report/outstanding.h"
+
+#include <chrono>
+#include <map>
+
+#include "psc/domain/strings.h"
+#include "psc/domain/timeliness.h"
+#include "psc/domain/violations.h"
+
+namespace psc::report {
+
+absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
+    const projection::View& view, const v1::ListOutstandingReturnsRequest& request) {
+  auto month = Month::Parse(request.month());
+  if (!month) {
+    return InvalidField("month", "MALFORMED_MONTH",
+                        StrCat("'", request.month(), "' is not a month YYYY-MM"));
+  }
+  const Catalogue& catalogue = view.catalogue();
+  const std::string& only = request.collaborative_id();
+  if (!only.empty() && catalogue.FindCollaborative(only) == nullptr) {
+    return absl::NotFoundError(StrCat("collaborative '", only, "' is not registered"));
+  }
+
+  struct Area {
+    v1::CollaborativeReturns returns;
+    std::map<std::string, std::vector<std::string>> missing;  // ods -> measures
+  };
+  std::map<std::string, Area> areas;
+  // Enrolments are keyed (measure, ods), so measures come out sorted per
+  // organisation.
+  for (const auto& [key, spans] : catalogue.enrolments()) {
+    const auto& [measure_id, ods] = key;
+    bool enrolled = false;
+    for (const auto& span : spans) enrolled = enrolled || span.Contains(*month);
+    if (!enrolled) continue;
+    const std::string* collaborative = catalogue.CollaborativeOf(ods, *month);
+    if (collaborative == nullptr || (!only.empty() && *collaborative != only)) continue;
+    Area& area = areas[*collaborative];
+    area.returns.set_expected(area.returns.expected() + 1);
+    auto stored = view.Observations(measure_id, ods, *month, *month);
+    if (!stored.ok()) return stored.status();
+    if (stored->empty()) {
+      area.missing[ods].push_back(measure_id);
+      continue;
+    }
+    area.returns.set_reported(area.returns.reported() + 1);
+    const auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              OnTimeDeadline(*catalogue.FindMeasure(measure_id), *month)
+                                  .time_since_epoch())
+                              .count();
+    if (stored->front().first_recorded_ms < deadline) {
+      area.returns.set_on_time(area.returns.on_time() + 1);
+    }
+  }
+
+  v1::OutstandingReturns out;
+  out.set_month(month->ToString());
+  out.set_as_of_position(view.position().value());
+  for (auto& [id, area] : areas) {
+    v1::CollaborativeReturns* returns = out.add_collaboratives();
+    *returns = std::move(area.returns);
+    returns->set_collaborative_id(id);
+    for (auto& [ods, measures] : area.missing) {
+      v1::OutstandingOrganisation* org = returns->add_outstanding();
+      org->set_ods_code(ods);
+      if (const v1::Organisation* o = catalogue.FindOrganisation(ods)) org->set_name(o->name());
+      for (auto& m : measures) org->add_measure_ids(std::move(m));
+    }
+  }
+  return out;
+}
+
+}  // namespace psc::report
