@@ -1,5 +1,7 @@
 #include "psc/report/render.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -180,6 +182,16 @@ std::string CoverageBar(int64_t reported, int64_t expected) {
   return out;
 }
 
+// One line under a measure's national row: what its XmR chart says.
+std::string SpcLine(const v1::SpcSummary& spc) {
+  char limits[160];
+  std::snprintf(limits, sizeof limits, "mean %.3f, process limits %.3f to %.3f", spc.mean(),
+                spc.lower_process_limit(), spc.upper_process_limit());
+  return StrCat("  SPC: ", spc.variation(), ", assurance ", spc.assurance(), "; ", limits,
+                " over ", spc.points(), " months", spc.per_organisation() ? " (per organisation)" : "",
+                spc.trial_limits() ? " (trial limits)" : "");
+}
+
 struct TextRow {
   std::string name;    // with its indentation
   std::string number;  // right-aligned
@@ -262,6 +274,7 @@ std::string RenderText(const v1::QuarterlyReport& report) {
       for (const auto& mr : topic.measures()) {
         const v1::Measure& m = mr.measure();
         lines.push_back({RowOf(m.name().empty() ? m.id() : m.name(), m, mr.national()), false, ""});
+        if (mr.has_spc()) lines.push_back({std::nullopt, false, SpcLine(mr.spc())});
         for (const auto& area : mr.collaboratives()) {
           lines.push_back(
               {RowOf(StrCat("  ", name_of(area.collaborative_id())), m, area.figure()), false, ""});

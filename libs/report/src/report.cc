@@ -9,6 +9,7 @@
 #include "psc/domain/aggregation.h"
 #include "psc/domain/strings.h"
 #include "psc/domain/timeliness.h"
+#include "psc/report/spc_chart.h"
 #include "psc/domain/violations.h"
 
 namespace psc::report {
@@ -91,6 +92,15 @@ void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quar
     FillQuarterFigure(measure, it == areas.end() ? kNothing : it->second,
                       catalogue.EnrolledOrgMonths(measure.id(), c, first, last),
                       area->mutable_figure());
+  }
+
+  // The national monthly series up to the quarter's end, charted.
+  if (view.Aggregates(measure.id()) != nullptr) {
+    v1::GetSeriesRequest series;
+    series.set_measure_id(measure.id());
+    series.set_to_month(last.ToString());
+    auto chart = BuildSpcChart(view, series);
+    if (chart.ok() && chart->summary().points() > 0) *out->mutable_spc() = chart->summary();
   }
 }
 

@@ -5,6 +5,7 @@
 #include "psc/domain/violations.h"
 #include "psc/report/outstanding.h"
 #include "psc/report/report.h"
+#include "psc/report/spc_chart.h"
 #include "psc/server/status.h"
 
 namespace psc::server {
@@ -142,6 +143,17 @@ grpc::Status QueryServiceImpl::GetSeries(grpc::ServerContext* context,
   auto series = report::BuildSeries(view, *request);
   if (!series.ok()) return ToGrpcStatus(series.status());
   *response = std::move(*series);
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryServiceImpl::GetSpcChart(grpc::ServerContext* context,
+                                           const v1::GetSeriesRequest* request,
+                                           v1::SpcChart* response) {
+  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  auto view = model_.Snapshot();
+  auto chart = report::BuildSpcChart(view, *request);
+  if (!chart.ok()) return ToGrpcStatus(chart.status());
+  *response = std::move(*chart);
   return grpc::Status::OK;
 }
 

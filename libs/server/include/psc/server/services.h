@@ -60,6 +60,8 @@ class QueryServiceImpl final : public v1::QueryService::Service {
                           v1::Receipt* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::ProjectionStatus* response) override;
+  grpc::Status GetSpcChart(grpc::ServerContext* context, const v1::GetSeriesRequest* request,
+                           v1::SpcChart* response) override;
   grpc::Status GetValueHistory(grpc::ServerContext* context,
                                const v1::GetValueHistoryRequest* request,
                                v1::ValueHistory* response) override;
