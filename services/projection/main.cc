@@ -1,8 +1,10 @@
 // psc-projection: the read side alone. Folds the event log into its own
-// read model in --data-dir and serves QueryService. Each replica keeps its
+// read model in --data-dir and serves QueryService and PublicationService
+// (publishing appends to the log it folds). Each replica keeps its
 // own read model and its own position in it (never a consumer group).
 #include <iostream>
 
+#include "psc/domain/clock.h"
 #include "psc/projection/projector.h"
 #include "psc/server/app.h"
 #include "psc/server/services.h"
@@ -42,8 +44,9 @@ int main(int argc, char** argv) {
   projection::Projector projector(**model, **log);
   if (auto s = projector.Start(); !s.ok()) return server::Fail("psc-projection", s);
   server::QueryServiceImpl query(**model);
+  server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance());
   auto status = server::ServeUntilSignal(
-      {&query}, flags.Get("listen"),
+      {&query, &publication}, flags.Get("listen"),
       [&] { return projector.caught_up() && projector.health().ok(); },
       [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
   projector.Stop();

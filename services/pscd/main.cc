@@ -46,8 +46,9 @@ int main(int argc, char** argv) {
   server::IngestServiceImpl ingest(gateway);
   server::CatalogServiceImpl catalog(gateway);
   server::QueryServiceImpl query(**model);
+  server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance());
   auto status = server::ServeUntilSignal(
-      {&ingest, &catalog, &query}, flags.Get("listen"),
+      {&ingest, &catalog, &query, &publication}, flags.Get("listen"),
       [&] { return projector.caught_up() && projector.health().ok(); },
       [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
   projector.Stop();

@@ -33,6 +33,7 @@ absl::StatusOr<Server> StartServer(const std::string& program, std::vector<std::
   server.ingest = v1::IngestService::NewStub(server.channel);
   server.catalog = v1::CatalogService::NewStub(server.channel);
   server.query = v1::QueryService::NewStub(server.channel);
+  server.publication = v1::PublicationService::NewStub(server.channel);
   server.health = grpc::health::v1::Health::NewStub(server.channel);
   return server;
 }

@@ -14,6 +14,7 @@
 #include "psc/testing/process.h"
 #include "psc/v1/catalog_service.grpc.pb.h"
 #include "psc/v1/ingest.grpc.pb.h"
+#include "psc/v1/publication.grpc.pb.h"
 #include "psc/v1/query.grpc.pb.h"
 
 namespace psc::e2e {
@@ -26,6 +27,7 @@ struct Server {
   std::unique_ptr<v1::IngestService::Stub> ingest;
   std::unique_ptr<v1::CatalogService::Stub> catalog;
   std::unique_ptr<v1::QueryService::Stub> query;
+  std::unique_ptr<v1::PublicationService::Stub> publication;
   std::unique_ptr<grpc::health::v1::Health::Stub> health;
 };
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "psc/domain/sha256.h"
 #include "psc/domain/strings.h"
 #include "psc/eventlog/journal.h"
 #include "psc/projection/projector.h"
@@ -194,6 +195,61 @@ TEST_F(PscdTest, GoldenQuarterlyReport) {
   Stop();
   Start();
   EXPECT_EQ(Report("2024/25 Q1", 5).rendered(), response.rendered());
+}
+
+TEST_F(PscdTest, PublishedQuarterIsFrozenAndRevisionsAreListed) {
+  Start();
+  LoadCatalogue();
+  Submit(Submission("q1", {Obs("RHM", "falls-count.v1", "2024-04", 5),
+                           Obs("RDZ", "falls-count.v1", "2024-04", 4)}));
+  const std::string text_before = Report("2024/25 Q1", 2, v1::REPORT_FORMAT_TEXT).rendered();
+  const std::string csv_before = Report("2024/25 Q1", 2, v1::REPORT_FORMAT_CSV).rendered();
+
+  v1::PublishQuarterRequest publish;
+  publish.set_publication_id("pub-q1");
+  publish.set_quarter("2024/25 Q1");
+  v1::Receipt published;
+  ASSERT_TRUE(server_.publication->PublishQuarter(Ctx().get(), publish, &published).ok());
+  EXPECT_EQ(published.position(), 3u);
+
+  // RHM corrects April 5 -> 2 after publication.
+  v1::Receipt fix = Submit(Submission("q1-fix", {Obs("RHM", "falls-count.v1", "2024-04", 2)}));
+  v1::GetPublicationRequest get;
+  get.set_quarter("2024/25 Q1");
+  get.set_min_position(fix.position());
+  v1::Publication publication;
+  ASSERT_TRUE(server_.publication->GetPublication(Ctx().get(), get, &publication).ok());
+  EXPECT_EQ(publication.position(), 3u);
+  EXPECT_EQ(publication.published().as_of_position(), 2u);
+  ASSERT_EQ(publication.published().renderings_size(), 3);
+  // The bytes are those of the report at publication, with their hash.
+  EXPECT_EQ(publication.published().renderings(0).bytes(), text_before);
+  EXPECT_EQ(publication.published().renderings(2).bytes(), csv_before);
+  EXPECT_EQ(publication.published().renderings(0).sha256(), Sha256Hex(text_before));
+  // Revisions: falls 9 -> 6 nationally and in wessex (numerator and value).
+  std::vector<std::string> revised;
+  for (const auto& r : publication.revisions()) {
+    revised.push_back(StrCat(r.measure_id(), " ", r.area(), " ", r.field(), " ",
+                             static_cast<int64_t>(r.published()), "->",
+                             static_cast<int64_t>(r.current())));
+  }
+  EXPECT_THAT(revised, ElementsAre("falls-count.v1 national numerator 9->6",
+                                   "falls-count.v1 national value 9->6",
+                                   "falls-count.v1 wessex numerator 9->6",
+                                   "falls-count.v1 wessex value 9->6"));
+
+  // Publishing the same id again changes nothing; a restart serves the same
+  // bytes.
+  v1::Receipt again;
+  ASSERT_TRUE(server_.publication->PublishQuarter(Ctx().get(), publish, &again).ok());
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.position(), 3u);
+  Stop();
+  Start();
+  v1::Publication after_restart;
+  ASSERT_TRUE(server_.publication->GetPublication(Ctx().get(), get, &after_restart).ok());
+  EXPECT_EQ(after_restart.published().renderings(0).bytes(), text_before);
+  EXPECT_EQ(after_restart.revisions_size(), 4);
 }
 
 TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {

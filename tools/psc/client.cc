@@ -14,6 +14,7 @@ Client::Client(const std::string& server) {
   ingest = v1::IngestService::NewStub(channel);
   catalog = v1::CatalogService::NewStub(channel);
   query = v1::QueryService::NewStub(channel);
+  publication = v1::PublicationService::NewStub(channel);
 }
 
 namespace {

@@ -8,6 +8,7 @@
 
 #include "psc/v1/catalog_service.grpc.pb.h"
 #include "psc/v1/ingest.grpc.pb.h"
+#include "psc/v1/publication.grpc.pb.h"
 #include "psc/v1/query.grpc.pb.h"
 
 namespace psc::cli {
@@ -18,6 +19,7 @@ struct Client {
   std::unique_ptr<v1::IngestService::Stub> ingest;
   std::unique_ptr<v1::CatalogService::Stub> catalog;
   std::unique_ptr<v1::QueryService::Stub> query;
+  std::unique_ptr<v1::PublicationService::Stub> publication;
 };
 
 // A failed call for people: `CODE: message`, then one line per field

@@ -9,6 +9,8 @@
 //   psc report [--quarter Q]         the quarterly national aggregate
 //   psc series --measure ID          a monthly series
 //   psc receipt ID                   the receipt of a request id
+//   psc publish --quarter Q          freeze and publish a quarter's report
+//   psc published --quarter Q        the published bytes, revisions since
 //   psc status                       how far the read model has applied the log
 //   psc demo                         load the demo dataset and print the report
 #include <google/protobuf/util/json_util.h>
@@ -41,6 +43,8 @@ constexpr char kUsage[] =
     "  report                     the quarterly national aggregate (--quarter, --format)\n"
     "  series                     monthly series of a measure (--measure, --collaborative | --org)\n"
     "  receipt ID                 the receipt of a submission, learning or catalogue change id\n"
+    "  publish --quarter Q        freeze the quarter's report and publish it\n"
+    "  published --quarter Q      the published bytes; revisions since on stderr\n"
     "  status                     how far the read model has applied the log\n"
     "  demo                       load the demo dataset, then print the report\n"
     "every command takes --server HOST:PORT (default 127.0.0.1:50051); --help for its flags\n";
@@ -288,6 +292,61 @@ int CmdOutstanding(Client& client, server::Flags& flags) {
   return 0;
 }
 
+int CmdPublish(Client& client, server::Flags& flags) {
+  v1::PublishQuarterRequest request;
+  request.set_quarter(flags.Get("quarter"));
+  std::string id = flags.Get("publication-id");
+  if (id.empty()) {
+    id = "publish-" + request.quarter();
+    for (char& c : id) {
+      if (c == '/' || c == ' ') c = '-';
+    }
+  }
+  request.set_publication_id(id);
+  v1::Receipt receipt;
+  auto status = client.publication->PublishQuarter(Context().get(), request, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cout << FormatReceipt(receipt) << "\n";
+  return 0;
+}
+
+// Prints the published bytes exactly on stdout; hash and revisions on
+// stderr.
+int CmdPublished(Client& client, server::Flags& flags) {
+  v1::GetPublicationRequest request;
+  request.set_quarter(flags.Get("quarter"));
+  v1::Publication publication;
+  auto status = client.publication->GetPublication(Context().get(), request, &publication);
+  if (!status.ok()) return FailCall(status);
+  const std::string& format = flags.Get("format");
+  const char* wanted = format == "json" ? "application/json" : format == "csv" ? "text/csv" : "text/plain";
+  for (const auto& r : publication.published().renderings()) {
+    if (r.content_type().rfind(wanted, 0) != 0) continue;
+    std::cout << r.bytes();
+    std::cerr << "published at log position " << publication.position() << " (report as of "
+              << publication.published().as_of_position() << "), sha256 " << r.sha256() << "\n";
+  }
+  if (publication.revisions_size() == 0) {
+    std::cerr << "no revisions since publication (read model at position "
+              << publication.as_of_position() << ")\n";
+  } else {
+    std::cerr << publication.revisions_size() << " revisions since publication (read model at "
+              << "position " << publication.as_of_position() << "):\n";
+    for (const auto& r : publication.revisions()) {
+      auto show = [](bool has, double v) {
+        char buf[64];
+        if (!has) return std::string("none");
+        std::snprintf(buf, sizeof buf, "%.4f", v);
+        return std::string(buf);
+      };
+      std::cerr << "  " << r.measure_id() << " " << r.area() << " " << r.field() << ": "
+                << show(r.has_published(), r.published()) << " -> "
+                << show(r.has_current(), r.current()) << "\n";
+    }
+  }
+  return 0;
+}
+
 int CmdReport(Client& client, server::Flags& flags) {
   v1::GetQuarterlyReportRequest request;
   request.set_quarter(flags.Get("quarter"));
@@ -427,7 +486,9 @@ int main(int argc, char** argv) {
     flags.Add("reason", "", "why the values are withdrawn (required)")
         .Add("withdrawal-id", "", "request id (default: a hash of the keys and reason)");
   }
-  if (command == "report" || command == "demo") {
+  if (command == "publish") flags.Add("publication-id", "", "request id (default: from the quarter)");
+  if (command == "published") flags.Add("format", "text", "text, json or csv");
+  if (command == "report" || command == "demo" || command == "publish" || command == "published") {
     flags.Add("quarter", "2024/25 Q4", "NHS financial quarter, e.g. '2024/25 Q1' (Apr-Jun 2024)");
   }
   if (command == "report") {
@@ -450,6 +511,8 @@ int main(int argc, char** argv) {
   if (command == "withdraw") return cli::CmdWithdraw(client, flags);
   if (command == "history") return cli::CmdHistory(client, flags);
   if (command == "outstanding") return cli::CmdOutstanding(client, flags);
+  if (command == "publish") return cli::CmdPublish(client, flags);
+  if (command == "published") return cli::CmdPublished(client, flags);
   if (command == "status") return cli::CmdStatus(client, flags);
   if (command == "demo") return cli::CmdDemo(client, flags);
   std::cerr << "psc: unknown command '" << command << "'\n" << cli::kUsage;

@@ -5,6 +5,7 @@
 #include "psc/domain/strings.h"
 #include "psc/domain/ids.h"
 #include "psc/domain/nhs_number.h"
+#include "psc/domain/sha256.h"
 #include "psc/domain/violations.h"
 
 namespace psc {
@@ -85,6 +86,25 @@ absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::Observatio
     }
   }
   return v.ToStatus("withdrawal refused");
+}
+
+absl::Status ValidatePublication(const v1::QuarterPublished& p) {
+  Violations v;
+  if (!IsValidClientId(p.publication_id())) {
+    v.Add("publication_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  if (!Quarter::Parse(p.quarter())) {
+    v.Add("quarter", "INVALID_QUARTER", StrCat("'", p.quarter(), "' is not like 2024/25 Q1"));
+  }
+  if (p.report().empty()) v.Add("report", "REQUIRED", "the structured report is missing");
+  if (p.renderings_size() == 0) v.Add("renderings", "REQUIRED", "nothing rendered");
+  for (int i = 0; i < p.renderings_size(); ++i) {
+    if (Sha256Hex(p.renderings(i).bytes()) != p.renderings(i).sha256()) {
+      v.Add(StrCat("renderings[", i, "].sha256"), "HASH_MISMATCH",
+            "the bytes do not have this hash");
+    }
+  }
+  return v.ToStatus("publication refused");
 }
 
 absl::Status ValidateObservations(const Catalogue& catalogue,

@@ -163,6 +163,9 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
       remember(key, w.withdrawal_id(), static_cast<uint32_t>(w.keys_size()));
       return absl::OkStatus();
     }
+    case v1::Envelope::kQuarterPublished:
+      // Published by the read side; nothing the gateway validates against.
+      return absl::OkStatus();
     case v1::Envelope::kLearningShared: {
       const auto& learning = envelope.learning_shared().learning();
       std::string key = RequestKey(kLearning, learning.learning_id());

@@ -20,6 +20,7 @@
 //   's' id -> serialized psc.v1.Receipt of a submission id
 //   'l' id -> serialized psc.v1.Receipt of a learning id
 //   'w' id -> serialized psc.v1.Receipt of a withdrawal id
+//   'p' id -> serialized psc.v1.Receipt of a publication id
 // observations
 //   measure \0 ods \0 month -> ObservationValue
 //     vN numerator | vN denominator + 1 (0: none) | vN position
@@ -32,6 +33,8 @@
 //   measure \0 quarter collaborative -> Sums
 // history      (every change of every stored value, oldest first)
 //   measure \0 ods \0 month u64 position -> serialized psc.v1.ValueChange
+// publications (every publication of every quarter, oldest first)
+//   quarter u64 position -> serialized psc.v1.Envelope of the QuarterPublished
 // learning
 //   id -> serialized psc.v1.Learning
 // refused
@@ -48,7 +51,7 @@
 
 namespace psc::projection::codec {
 
-inline constexpr uint64_t kSchemaVersion = 2;
+inline constexpr uint64_t kSchemaVersion = 3;
 
 inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kCatalogueCf[] = "catalogue";
@@ -58,6 +61,7 @@ inline constexpr char kAggregatesCf[] = "aggregates";
 inline constexpr char kQuarterLastCf[] = "quarter_last";
 inline constexpr char kLearningCf[] = "learning";
 inline constexpr char kHistoryCf[] = "history";
+inline constexpr char kPublicationsCf[] = "publications";
 inline constexpr char kRefusedCf[] = "refused";
 
 inline constexpr char kAppliedPositionKey[] = "applied_position";
@@ -70,6 +74,7 @@ inline constexpr char kCatalogueRequest = 'c';
 inline constexpr char kSubmissionRequest = 's';
 inline constexpr char kLearningRequest = 'l';
 inline constexpr char kWithdrawalRequest = 'w';
+inline constexpr char kPublicationRequest = 'p';
 
 std::string U64(uint64_t v);
 std::optional<uint64_t> ParseU64(std::string_view bytes);

@@ -31,7 +31,7 @@ const std::vector<std::string>& FamilyNames() {
       rocksdb::kDefaultColumnFamilyName, codec::kMetaCf,      codec::kCatalogueCf,
       codec::kRequestsCf,               codec::kObservationsCf, codec::kAggregatesCf,
       codec::kQuarterLastCf,            codec::kLearningCf,   codec::kRefusedCf,
-      codec::kHistoryCf};
+      codec::kHistoryCf,                codec::kPublicationsCf};
   return names;
 }
 
@@ -84,6 +84,8 @@ class Applier {
         return ApplyLearning(position, envelope);
       case v1::Envelope::kObservationsWithdrawn:
         return ApplyWithdrawal(position, envelope);
+      case v1::Envelope::kQuarterPublished:
+        return ApplyPublication(position, envelope);
       default:
         return absl::FailedPreconditionError(
             StrCat("event at position ", position,
@@ -393,6 +395,25 @@ class Applier {
     return absl::OkStatus();
   }
 
+  absl::Status ApplyPublication(uint64_t position, const v1::Envelope& envelope) {
+    const auto& p = envelope.quarter_published();
+    std::string key = codec::RequestKey(codec::kPublicationRequest, p.publication_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();
+    if (absl::Status check = ValidatePublication(p); !check.ok()) {
+      Refuse(position, StrCat("publication ", p.publication_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    Quarter quarter = *Quarter::Parse(p.quarter());
+    std::string pub_key = codec::U64(static_cast<uint64_t>(quarter.index()));
+    pub_key.append(codec::U64(position));
+    batch_.Put(model_.publications_, pub_key, envelope.SerializeAsString());
+    PutReceipt(key, p.publication_id(), position, static_cast<uint32_t>(p.renderings_size()),
+               envelope);
+    return absl::OkStatus();
+  }
+
   absl::Status ApplyLearning(uint64_t position, const v1::Envelope& envelope) {
     const v1::Learning& learning = envelope.learning_shared().learning();
     std::string key = codec::RequestKey(codec::kLearningRequest, learning.learning_id());
@@ -468,6 +489,7 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& di
   model->learning_ = h[7];
   model->refused_ = h[8];
   model->history_ = h[9];
+  model->publications_ = h[10];
 
   std::string schema;
   s = model->db_->Get(rocksdb::ReadOptions(), model->meta_, codec::kSchemaKey, &schema);
@@ -658,11 +680,33 @@ absl::StatusOr<std::vector<v1::ValueChange>> View::History(std::string_view meas
   return out;
 }
 
+absl::StatusOr<std::optional<PublishedQuarter>> View::LatestPublication(Quarter quarter) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  const std::string prefix = codec::U64(static_cast<uint64_t>(quarter.index()));
+  std::string upper = codec::U64(static_cast<uint64_t>(quarter.index()) + 1);
+  std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->publications_));
+  it->SeekForPrev(rocksdb::Slice(upper));
+  // SeekForPrev lands on the last key below the next quarter's first key.
+  while (it->Valid() && it->key().compare(rocksdb::Slice(upper)) >= 0) it->Prev();
+  if (!it->status().ok()) return FromRocks(it->status(), "publications");
+  if (!it->Valid() || !it->key().starts_with(prefix)) return std::optional<PublishedQuarter>();
+  PublishedQuarter out;
+  if (!out.envelope.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    return absl::DataLossError("read model: undecodable publication");
+  }
+  auto position = codec::ParseU64(
+      std::string_view(it->key().data() + prefix.size(), it->key().size() - prefix.size()));
+  out.position = LogPosition(position.value_or(0));
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::Receipt>> View::Receipt(std::string_view id) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = model_->snapshot_;
   for (char kind : {codec::kSubmissionRequest, codec::kWithdrawalRequest,
-                    codec::kCatalogueRequest, codec::kLearningRequest}) {
+                    codec::kCatalogueRequest, codec::kLearningRequest,
+                    codec::kPublicationRequest}) {
     std::string value;
     auto s = model_->db_->Get(ro, model_->requests_, codec::RequestKey(kind, id), &value);
     if (s.IsNotFound()) continue;

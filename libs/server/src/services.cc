@@ -3,7 +3,10 @@
 #include "psc/domain/period.h"
 #include "psc/domain/strings.h"
 #include "psc/domain/violations.h"
+#include "psc/domain/ids.h"
+#include "psc/eventlog/random_id.h"
 #include "psc/report/outstanding.h"
+#include "psc/report/publication.h"
 #include "psc/report/report.h"
 #include "psc/report/spc_chart.h"
 #include "psc/server/status.h"
@@ -218,6 +221,99 @@ grpc::Status QueryServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStat
   response->set_applied_position(view.position().value());
   response->set_observations(view.observation_count());
   response->set_refused_events(view.refused_events());
+  return grpc::Status::OK;
+}
+
+}  // namespace psc::server
+
+namespace psc::server {
+
+grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context,
+                                                    const v1::PublishQuarterRequest* request,
+                                                    v1::Receipt* response) {
+  if (!IsValidClientId(request->publication_id())) {
+    return ToGrpcStatus(InvalidField("publication_id", "INVALID_ID",
+                                     "must be 1..128 characters of A-Z a-z 0-9 . _ : -"));
+  }
+  auto quarter = Quarter::Parse(request->quarter());
+  if (!quarter) {
+    return ToGrpcStatus(InvalidField("quarter", "INVALID_QUARTER",
+                                     StrCat("'", request->quarter(),
+                                            "' is not an NHS financial quarter like 2024/25 Q1")));
+  }
+  if (request->min_position() > 0 &&
+      !model_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        StrCat("the read model has not applied position ",
+                               request->min_position(), " yet"));
+  }
+  std::lock_guard serial(publish_mu_);
+  v1::Envelope envelope;
+  {
+    auto view = model_.Snapshot();
+    auto known = view.Receipt(request->publication_id());
+    if (!known.ok()) return ToGrpcStatus(known.status());
+    if (known->has_value()) {
+      *response = **known;
+      response->set_duplicate(true);
+      return grpc::Status::OK;
+    }
+    auto report = report::BuildQuarterlyReport(view, *quarter);
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    *envelope.mutable_quarter_published() =
+        report::FreezeQuarter(*report, request->publication_id());
+  }
+  envelope.set_event_id(eventlog::RandomId());
+  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch())
+                 .count();
+  envelope.mutable_recorded_at()->set_seconds(now / 1'000'000'000);
+  envelope.mutable_recorded_at()->set_nanos(static_cast<int32_t>(now % 1'000'000'000));
+  envelope.set_principal("local");
+  auto position = log_.Append(request->publication_id(), envelope.SerializeAsString());
+  if (!position.ok()) return ToGrpcStatus(position.status());
+  // Answer once the publication can be fetched from this read model.
+  model_.WaitFor(*position, WaitDeadline(*context));
+  response->set_id(request->publication_id());
+  response->set_position(position->value());
+  response->set_rows_accepted(
+      static_cast<uint32_t>(envelope.quarter_published().renderings_size()));
+  *response->mutable_recorded_at() = envelope.recorded_at();
+  return grpc::Status::OK;
+}
+
+grpc::Status PublicationServiceImpl::GetPublication(grpc::ServerContext* context,
+                                                    const v1::GetPublicationRequest* request,
+                                                    v1::Publication* response) {
+  auto quarter = Quarter::Parse(request->quarter());
+  if (!quarter) {
+    return ToGrpcStatus(InvalidField("quarter", "INVALID_QUARTER",
+                                     StrCat("'", request->quarter(),
+                                            "' is not an NHS financial quarter like 2024/25 Q1")));
+  }
+  if (request->min_position() > 0 &&
+      !model_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        StrCat("the read model has not applied position ",
+                               request->min_position(), " yet"));
+  }
+  auto view = model_.Snapshot();
+  auto latest = view.LatestPublication(*quarter);
+  if (!latest.ok()) return ToGrpcStatus(latest.status());
+  if (!latest->has_value()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        StrCat(request->quarter(), " has not been published"));
+  }
+  const v1::Envelope& envelope = (*latest)->envelope;
+  v1::QuarterlyReport published;
+  published.ParseFromString(envelope.quarter_published().report());
+  auto current = report::BuildQuarterlyReport(view, *quarter);
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  *response->mutable_published() = envelope.quarter_published();
+  response->set_position((*latest)->position.value());
+  *response->mutable_published_at() = envelope.recorded_at();
+  response->set_principal(envelope.principal());
+  for (auto& r : report::Revisions(published, *current)) *response->add_revisions() = std::move(r);
+  response->set_as_of_position(view.position().value());
   return grpc::Status::OK;
 }
 

@@ -44,6 +44,11 @@ absl::Status ValidateObservations(const Catalogue& catalogue, const v1::Observat
 absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::ObservationsWithdrawn& w,
                                 const SubmissionLimits& limits = {});
 
+// Checks a publication: id, quarter, a report and renderings present, and
+// every rendering's hash matching its bytes. Fields named as in
+// QuarterPublished.
+absl::Status ValidatePublication(const v1::QuarterPublished& published);
+
 // Limits that never refuse: for replaying events already on the log.
 inline constexpr SubmissionLimits kNoLimits{SIZE_MAX, SIZE_MAX};
 

@@ -70,6 +70,12 @@ struct StoredObservation {
   int64_t first_recorded_ms = 0;
 };
 
+// A publication as the log holds it.
+struct PublishedQuarter {
+  v1::Envelope envelope;  // holds the QuarterPublished, when and by whom
+  LogPosition position;
+};
+
 class ReadModel;
 
 // A consistent view of the read model at one position. Holds a shared lock:
@@ -84,6 +90,8 @@ class View {
   absl::StatusOr<std::vector<StoredObservation>> Observations(std::string_view measure_id,
                                                              std::string_view ods_code, Month from,
                                                              Month to) const;
+  // The latest publication of a quarter, if any.
+  absl::StatusOr<std::optional<PublishedQuarter>> LatestPublication(Quarter quarter) const;
   // Every change of one stored value, oldest first (empty when none).
   absl::StatusOr<std::vector<v1::ValueChange>> History(std::string_view measure_id,
                                                       std::string_view ods_code, Month month) const;
@@ -150,6 +158,7 @@ class ReadModel {
   rocksdb::ColumnFamilyHandle* learning_ = nullptr;
   rocksdb::ColumnFamilyHandle* refused_ = nullptr;
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
+  rocksdb::ColumnFamilyHandle* publications_ = nullptr;
 
   // The mirror, guarded by mu_ (readers share; Apply merges exclusively).
   mutable std::shared_mutex mu_;

@@ -5,12 +5,16 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 #include "psc/gateway/gateway.h"
 #include "psc/projection/read_model.h"
 #include "psc/v1/catalog_service.grpc.pb.h"
 #include "psc/v1/ingest.grpc.pb.h"
+#include "psc/domain/clock.h"
+#include "psc/eventlog/event_log.h"
+#include "psc/v1/publication.grpc.pb.h"
 #include "psc/v1/query.grpc.pb.h"
 
 namespace psc::server {
@@ -73,6 +77,26 @@ class QueryServiceImpl final : public v1::QueryService::Service {
   // DEADLINE_EXCEEDED unless the read model reaches `position` in time.
   grpc::Status AwaitPosition(grpc::ServerContext* context, uint64_t position) const;
   projection::ReadModel& model_;
+};
+
+// Publication: served where a read model is, appending to the log it
+// folds.
+class PublicationServiceImpl final : public v1::PublicationService::Service {
+ public:
+  PublicationServiceImpl(projection::ReadModel& model, eventlog::EventLog& log, const Clock& clock)
+      : model_(model), log_(log), clock_(clock) {}
+  grpc::Status PublishQuarter(grpc::ServerContext* context,
+                              const v1::PublishQuarterRequest* request,
+                              v1::Receipt* response) override;
+  grpc::Status GetPublication(grpc::ServerContext* context,
+                              const v1::GetPublicationRequest* request,
+                              v1::Publication* response) override;
+
+ private:
+  projection::ReadModel& model_;
+  eventlog::EventLog& log_;
+  const Clock& clock_;
+  std::mutex publish_mu_;  // one publication at a time per process
 };
 
 // When a wait for a position must end: the call's deadline, at most

@@ -1,0 +1,30 @@
+// Freezing a quarterly report for publication and telling what has changed
+// since (DESIGN invariant 6).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "psc/v1/events.pb.h"
+#include "psc/v1/publication.pb.h"
+#include "psc/v1/query.pb.h"
+
+namespace psc::report {
+
+// Names the renderers, so a publication records what produced its bytes.
+inline constexpr char kRendererVersion[] = "psc-report/1";
+
+// The publication event of `report`: the structured report, its text, JSON
+// and CSV renderings with their hashes, unsuppressed (internal) output.
+v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,
+                                   const std::string& publication_id);
+
+// Every figure (measure, area, field) that differs between `published` and
+// `current`, in report order; a figure present in only one of them lists
+// its fields with the other side absent.
+std::vector<v1::Revision> Revisions(const v1::QuarterlyReport& published,
+                                    const v1::QuarterlyReport& current);
+
+}  // namespace psc::report
