@@ -680,6 +680,22 @@ absl::StatusOr<std::vector<v1::ValueChange>> View::History(std::string_view meas
   return out;
 }
 
+absl::StatusOr<std::vector<v1::Learning>> View::Learning() const {
+  std::vector<v1::Learning> out;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->learning_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    v1::Learning learning;
+    if (!learning.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("read model: undecodable learning");
+    }
+    out.push_back(std::move(learning));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "learning");
+  return out;
+}
+
 absl::StatusOr<std::optional<PublishedQuarter>> View::LatestPublication(Quarter quarter) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = model_->snapshot_;

@@ -275,6 +275,11 @@ std::string RenderText(const v1::QuarterlyReport& report) {
         const v1::Measure& m = mr.measure();
         lines.push_back({RowOf(m.name().empty() ? m.id() : m.name(), m, mr.national()), false, ""});
         if (mr.has_spc()) lines.push_back({std::nullopt, false, SpcLine(mr.spc())});
+        for (const auto& item : mr.learning()) {
+          lines.push_back({std::nullopt, false,
+                           StrCat("  Learning: ", item.title(), " (", name_of(item.collaborative_id()),
+                                  ", ", item.month(), ")")});
+        }
         for (const auto& area : mr.collaboratives()) {
           lines.push_back(
               {RowOf(StrCat("  ", name_of(area.collaborative_id())), m, area.figure()), false, ""});
@@ -324,6 +329,22 @@ std::string RenderText(const v1::QuarterlyReport& report) {
       text = line.text;
     }
     StrAppend(&out, RightTrimmed(std::move(text)), "\n");
+  }
+  if (report.learning_size() > 0) {
+    out += "\nLEARNING\n";
+    for (const auto& s : report.learning()) {
+      std::string counts;
+      auto count = [&](int n, std::string_view one, std::string_view many) {
+        if (n == 0) return;
+        StrAppend(&counts, counts.empty() ? "" : ", ", n, " ", n == 1 ? one : many);
+      };
+      count(s.case_studies(), "case study", "case studies");
+      count(s.stories(), "story", "stories");
+      count(s.innovative_practice(), "innovative practice", "innovative practices");
+      count(s.what_did_not_work(), "what did not work", "what did not work");
+      StrAppend(&out, "\n", name_of(s.collaborative_id()), " / ", s.topic_id(), ": ", counts, "\n");
+      for (const auto& item : s.items()) StrAppend(&out, "  - ", item.title(), " (", item.month(), ")\n");
+    }
   }
   return out;
 }

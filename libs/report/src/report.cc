@@ -1,6 +1,8 @@
 #include "psc/report/report.h"
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <optional>
 #include <set>
 #include <string>
@@ -106,6 +108,62 @@ void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quar
 
 }  // namespace
 
+// The quarter's learning: summarised by collaborative and topic, and listed
+// beside each measure it is linked to.
+absl::Status AddLearning(const projection::View& view, Quarter quarter, v1::QuarterlyReport& report) {
+  auto all = view.Learning();
+  if (!all.ok()) return all.status();
+  std::vector<v1::LearningItem> items;
+  for (const v1::Learning& l : *all) {
+    auto month = Month::Parse(l.month());
+    if (!month || *month < quarter.FirstMonth() || *month > quarter.LastMonth()) continue;
+    v1::LearningItem item;
+    item.set_learning_id(l.learning_id());
+    item.set_kind(l.kind());
+    item.set_month(l.month());
+    item.set_title(l.title());
+    *item.mutable_measure_ids() = l.measure_ids();
+    item.set_collaborative_id(l.collaborative_id());
+    items.push_back(std::move(item));
+  }
+  std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.month(), a.learning_id()) < std::tie(b.month(), b.learning_id());
+  });
+  std::map<std::pair<std::string, std::string>, v1::LearningSummary> summaries;
+  std::map<std::string, std::vector<const v1::LearningItem*>> by_measure;
+  std::map<std::string, std::string> topic_of;
+  for (const v1::Learning& l : *all) topic_of[l.learning_id()] = l.topic_id();
+  for (const v1::LearningItem& item : items) {
+    v1::LearningSummary& s = summaries[{item.collaborative_id(), topic_of[item.learning_id()]}];
+    s.set_collaborative_id(item.collaborative_id());
+    s.set_topic_id(topic_of[item.learning_id()]);
+    switch (item.kind()) {
+      case v1::LEARNING_KIND_CASE_STUDY: s.set_case_studies(s.case_studies() + 1); break;
+      case v1::LEARNING_KIND_STORY: s.set_stories(s.stories() + 1); break;
+      case v1::LEARNING_KIND_INNOVATIVE_PRACTICE:
+        s.set_innovative_practice(s.innovative_practice() + 1);
+        break;
+      case v1::LEARNING_KIND_WHAT_DID_NOT_WORK:
+        s.set_what_did_not_work(s.what_did_not_work() + 1);
+        break;
+      default: break;
+    }
+    *s.add_items() = item;
+    for (const auto& m : item.measure_ids()) by_measure[m].push_back(&item);
+  }
+  for (auto& [_, s] : summaries) *report.add_learning() = std::move(s);
+  for (auto& type : *report.mutable_types()) {
+    for (auto& topic : *type.mutable_topics()) {
+      for (auto& m : *topic.mutable_measures()) {
+        auto it = by_measure.find(m.measure().id());
+        if (it == by_measure.end()) continue;
+        for (const v1::LearningItem* item : it->second) *m.add_learning() = *item;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View& view,
                                                          Quarter quarter) {
   if (quarter.number() < 1 || quarter.number() > 4 ||
@@ -147,6 +205,7 @@ absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View&
   for (const auto& [_, collaborative] : catalogue.collaboratives()) {
     *report.add_collaboratives() = collaborative;
   }
+  if (auto s = AddLearning(view, quarter, report); !s.ok()) return s;
   return report;
 }
 

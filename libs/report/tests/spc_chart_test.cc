@@ -115,5 +115,48 @@ TEST_F(SpcChartTest, QuarterlyReportCarriesTheSummaryUpToItsLastMonth) {
   EXPECT_TRUE(found);
 }
 
+v1::Learning LearningOf(const std::string& id, v1::LearningKind kind, const std::string& month,
+                        const std::string& title, std::vector<std::string> measures) {
+  v1::Learning l;
+  l.set_learning_id(id);
+  l.set_collaborative_id("wessex");
+  l.set_topic_id("falls");
+  l.set_kind(kind);
+  l.set_month(month);
+  l.set_title(title);
+  l.set_summary("What we did and what happened.");
+  l.set_outcome("Fewer falls with harm on the two wards.");
+  for (auto& m : measures) l.add_measure_ids(m);
+  return l;
+}
+
+TEST_F(SpcChartTest, LearningIsSummarisedAndListedBesideItsMeasure) {
+  Apply(EventOf(LearningOf("l1", v1::LEARNING_KIND_CASE_STUDY, "2024-11",
+                           "Falls huddles on two wards", {"falls-count.v1"})));
+  Apply(EventOf(LearningOf("l2", v1::LEARNING_KIND_STORY, "2024-12", "A patient's story", {})));
+  Apply(EventOf(LearningOf("l3", v1::LEARNING_KIND_STORY, "2024-09", "Outside the quarter", {})));
+  auto view = model_->Snapshot();
+  auto q3 = BuildQuarterlyReport(view, Quarter::Of(2024, 3));
+  ASSERT_TRUE(q3.ok());
+  // Oct-Dec 2024: l1 and l2 (l3 is September), both wessex / falls.
+  ASSERT_EQ(q3->learning_size(), 1);
+  const auto& s = q3->learning(0);
+  EXPECT_EQ(s.collaborative_id(), "wessex");
+  EXPECT_EQ(s.topic_id(), "falls");
+  EXPECT_EQ(s.case_studies(), 1);
+  EXPECT_EQ(s.stories(), 1);
+  ASSERT_EQ(s.items_size(), 2);
+  EXPECT_EQ(s.items(0).learning_id(), "l1");
+  EXPECT_EQ(s.items(1).learning_id(), "l2");
+  std::string text = RenderText(*q3);
+  EXPECT_NE(text.find("  Learning: Falls huddles on two wards (Wessex, 2024-11)"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Wessex / falls: 1 case study, 1 story\n  - Falls huddles on two wards "
+                      "(2024-11)\n  - A patient's story (2024-12)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("Outside the quarter"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace psc::report

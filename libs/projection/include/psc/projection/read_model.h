@@ -90,6 +90,8 @@ class View {
   absl::StatusOr<std::vector<StoredObservation>> Observations(std::string_view measure_id,
                                                              std::string_view ods_code, Month from,
                                                              Month to) const;
+  // Every learning submission applied, by id.
+  absl::StatusOr<std::vector<v1::Learning>> Learning() const;
   // The latest publication of a quarter, if any.
   absl::StatusOr<std::optional<PublishedQuarter>> LatestPublication(Quarter quarter) const;
   // Every change of one stored value, oldest first (empty when none).
