@@ -250,6 +250,24 @@ TEST_F(PscdTest, PublishedQuarterIsFrozenAndRevisionsAreListed) {
   ASSERT_TRUE(server_.publication->GetPublication(Ctx().get(), get, &after_restart).ok());
   EXPECT_EQ(after_restart.published().renderings(0).bytes(), text_before);
   EXPECT_EQ(after_restart.revisions_size(), 4);
+
+  // A public publication: only the CSV, after disclosure control. Falls
+  // now: national 2 + 4 = 6 exact; wessex 6 is below 8, so suppressed.
+  v1::PublishQuarterRequest public_request = publish;
+  public_request.set_publication_id("pub-q1-public");
+  public_request.set_public_(true);
+  v1::Receipt public_receipt;
+  ASSERT_TRUE(
+      server_.publication->PublishQuarter(Ctx().get(), public_request, &public_receipt).ok());
+  v1::Publication public_publication;
+  ASSERT_TRUE(server_.publication->GetPublication(Ctx().get(), get, &public_publication).ok());
+  EXPECT_EQ(public_publication.position(), public_receipt.position());
+  EXPECT_EQ(public_publication.published().disclosure_policy(), "HES small-number rule");
+  ASSERT_EQ(public_publication.published().renderings_size(), 1);
+  const std::string& public_csv = public_publication.published().renderings(0).bytes();
+  EXPECT_THAT(public_csv, ::testing::HasSubstr("falls-count.v1,national,,6,"));
+  EXPECT_THAT(public_csv, ::testing::HasSubstr("falls-count.v1,collaborative,wessex,*,"));
+  EXPECT_EQ(public_publication.revisions_size(), 0);
 }
 
 TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {

@@ -3,18 +3,30 @@
 #include <map>
 #include <optional>
 
+#include "psc/disclosure/disclosure.h"
 #include "psc/domain/sha256.h"
 #include "psc/report/render.h"
 
 namespace psc::report {
 
 v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,
-                                   const std::string& publication_id) {
+                                   const std::string& publication_id, bool for_public) {
   v1::QuarterPublished out;
   out.set_publication_id(publication_id);
   out.set_quarter(report.quarter());
   out.set_as_of_position(report.as_of_position());
   out.set_report(report.SerializeAsString());
+  out.set_renderer_version(kRendererVersion);
+  if (for_public) {
+    const auto policy = disclosure::DisclosurePolicy::Public();
+    std::string csv = disclosure::RenderPublicCsv(disclosure::Disclose(report, policy));
+    v1::RenderedReport* r = out.add_renderings();
+    r->set_sha256(Sha256Hex(csv));
+    r->set_content_type("text/csv; charset=utf-8");
+    r->set_bytes(std::move(csv));
+    out.set_disclosure_policy(policy.name);
+    return out;
+  }
   for (v1::ReportFormat format :
        {v1::REPORT_FORMAT_TEXT, v1::REPORT_FORMAT_JSON, v1::REPORT_FORMAT_CSV}) {
     Rendered rendered = Render(report, format);
@@ -23,8 +35,7 @@ v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,
     r->set_content_type(std::move(rendered.content_type));
     r->set_bytes(std::move(rendered.bytes));
   }
-  out.set_disclosure_policy("unsuppressed");
-  out.set_renderer_version(kRendererVersion);
+  out.set_disclosure_policy(std::string(disclosure::DisclosurePolicy::Internal().name));
   return out;
 }
 

@@ -261,7 +261,7 @@ grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context
     auto report = report::BuildQuarterlyReport(view, *quarter);
     if (!report.ok()) return ToGrpcStatus(report.status());
     *envelope.mutable_quarter_published() =
-        report::FreezeQuarter(*report, request->publication_id());
+        report::FreezeQuarter(*report, request->publication_id(), request->public_());
   }
   envelope.set_event_id(eventlog::RandomId());
   auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch())

@@ -16,10 +16,12 @@ namespace psc::report {
 // Names the renderers, so a publication records what produced its bytes.
 inline constexpr char kRendererVersion[] = "psc-report/1";
 
-// The publication event of `report`: the structured report, its text, JSON
-// and CSV renderings with their hashes, unsuppressed (internal) output.
+// The publication event of `report`: the structured report and its
+// renderings with their hashes. Internal: text, JSON and CSV, unsuppressed.
+// Public: only the CSV after disclosure control (libs/disclosure, the HES
+// small-number rule).
 v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,
-                                   const std::string& publication_id);
+                                   const std::string& publication_id, bool for_public = false);
 
 // Every figure (measure, area, field) that differs between `published` and
 // `current`, in report order; a figure present in only one of them lists
