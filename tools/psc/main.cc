@@ -295,9 +295,10 @@ int CmdOutstanding(Client& client, server::Flags& flags) {
 int CmdPublish(Client& client, server::Flags& flags) {
   v1::PublishQuarterRequest request;
   request.set_quarter(flags.Get("quarter"));
+  request.set_public_(flags.GetBool("public"));
   std::string id = flags.Get("publication-id");
   if (id.empty()) {
-    id = "publish-" + request.quarter();
+    id = (request.public_() ? "publish-public-" : "publish-") + request.quarter();
     for (char& c : id) {
       if (c == '/' || c == ' ') c = '-';
     }
@@ -486,7 +487,10 @@ int main(int argc, char** argv) {
     flags.Add("reason", "", "why the values are withdrawn (required)")
         .Add("withdrawal-id", "", "request id (default: a hash of the keys and reason)");
   }
-  if (command == "publish") flags.Add("publication-id", "", "request id (default: from the quarter)");
+  if (command == "publish") {
+    flags.Add("publication-id", "", "request id (default: from the quarter)")
+        .AddBool("public", "for the public: CSV only, after disclosure control");
+  }
   if (command == "published") flags.Add("format", "text", "text, json or csv");
   if (command == "report" || command == "demo" || command == "publish" || command == "published") {
     flags.Add("quarter", "2024/25 Q4", "NHS financial quarter, e.g. '2024/25 Q1' (Apr-Jun 2024)");
