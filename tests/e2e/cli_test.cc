@@ -3,10 +3,6 @@
 // harmless re-sends and the report in every format.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <cstdio>
-
 #include "harness.h"
 #include "psc/domain/strings.h"
 
@@ -15,11 +11,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-struct CliRun {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
 
 class CliTest : public ::testing::Test {
  protected:
@@ -31,18 +22,11 @@ class CliTest : public ::testing::Test {
 
   // Runs `psc ARGS --server ADDRESS`; arguments must not need shell quoting
   // beyond the single quotes added here.
-  CliRun Psc(const std::vector<std::string>& args) {
+  CommandResult Psc(const std::vector<std::string>& args) {
     std::string command = ::psc::testing::BinPath("psc");
     for (const auto& a : args) StrAppend(&command, " '", a, "'");
     StrAppend(&command, " --server ", server_.address, " 2>&1");
-    CliRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, n);
-    int status = pclose(pipe);
-    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
+    return RunCommand(command);
   }
 
   uint64_t AppliedPosition() {
@@ -56,14 +40,14 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
-  CliRun load = Psc({"catalogue", "load", ::psc::testing::SourcePath("examples/catalogue.json")});
+  CommandResult load = Psc({"catalogue", "load", ::psc::testing::SourcePath("examples/catalogue.json")});
   ASSERT_EQ(load.code, 0) << load.output;
   EXPECT_THAT(load.output, HasSubstr("example-catalogue-1: position 1, 18 rows"));
 
   // 2 topics + 2 collaboratives + 3 organisations + 3 measures + 8
   // enrolments = 18 rows.
   // Two bad rows of three: the whole file is refused by line, nothing sent.
-  CliRun bad = Psc({"submit", "--csv", ::psc::testing::SourcePath("examples/return-with-errors.csv")});
+  CommandResult bad = Psc({"submit", "--csv", ::psc::testing::SourcePath("examples/return-with-errors.csv")});
   EXPECT_EQ(bad.code, 1) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("nothing sent"));
   EXPECT_THAT(bad.output, HasSubstr("line 3: numerator"));
@@ -72,20 +56,20 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   EXPECT_EQ(AppliedPosition(), 1u);
 
   const std::string good = ::psc::testing::SourcePath("examples/return-2024-q1.csv");
-  CliRun dry = Psc({"submit", "--csv", good, "--dry-run"});
+  CommandResult dry = Psc({"submit", "--csv", good, "--dry-run"});
   ASSERT_EQ(dry.code, 0) << dry.output;
   EXPECT_THAT(dry.output, HasSubstr("dry run: 9 rows valid, nothing sent"));
   EXPECT_EQ(AppliedPosition(), 1u);
-  CliRun submit = Psc({"submit", "--csv", good});
+  CommandResult submit = Psc({"submit", "--csv", good});
   ASSERT_EQ(submit.code, 0) << submit.output;
   EXPECT_THAT(submit.output, HasSubstr(": position 2, 9 rows"));
-  CliRun again = Psc({"submit", good});
+  CommandResult again = Psc({"submit", good});
   ASSERT_EQ(again.code, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr(": position 2, 9 rows (already on the log"));
 
   // Falls with harm, 2024/25 Q1: (3 + 2 + 4) / (2000 + 1000 + 4000) x 1,000
   // = 1.2857 per 1,000 bed days; 3 of 9 organisation-months reported.
-  CliRun csv = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "2"});
+  CommandResult csv = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "2"});
   ASSERT_EQ(csv.code, 0) << csv.output;
   EXPECT_THAT(csv.output,
               HasSubstr("2024/25 Q1,outcome,falls,falls-harm-rate.v1,\"Inpatient falls with harm "
@@ -95,39 +79,39 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   EXPECT_THAT(csv.output, HasSubstr(",collaborative,wessex,90,100,90.0000,"));
   EXPECT_THAT(csv.output, HasSubstr(",collaborative,oxford,40,50,80.0000,"));
 
-  CliRun withdraw = Psc({"withdraw", "--reason", "sent for the wrong ward", "RTH",
+  CommandResult withdraw = Psc({"withdraw", "--reason", "sent for the wrong ward", "RTH",
                          "news2-on-time.v1", "2024-04"});
   ASSERT_EQ(withdraw.code, 0) << withdraw.output;
   EXPECT_THAT(withdraw.output, HasSubstr(": position 3, 1 rows"));
-  CliRun history = Psc({"history", "RTH", "news2-on-time.v1", "2024-04"});
+  CommandResult history = Psc({"history", "RTH", "news2-on-time.v1", "2024-04"});
   ASSERT_EQ(history.code, 0) << history.output;
   EXPECT_THAT(history.output, HasSubstr("position 2  local  "));
   EXPECT_THAT(history.output, HasSubstr("set 40/50 (was none)"));
   EXPECT_THAT(history.output, HasSubstr("position 3  local  "));
   EXPECT_THAT(history.output, HasSubstr("withdrew 40/50 (sent for the wrong ward)"));
   // NEWS2 nationally is now RHM's 90/100 alone.
-  CliRun after = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "3"});
+  CommandResult after = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "3"});
   EXPECT_THAT(after.output, HasSubstr(",news2-on-time.v1,NEWS2 observations completed on time,national,,90,100,90.0000,"));
 
   // April 2024 (examples/return-2024-q1.csv, everything sent long after
   // the deadline): wessex expects RHM's 3 measures and RDZ's 2; RDZ's staff
   // trained is for May, so 4 of 5. oxford expects RTH's 3; its falls are
   // for May and its NEWS2 was withdrawn above, so 1 of 3.
-  CliRun outstanding = Psc({"outstanding", "--month", "2024-04"});
+  CommandResult outstanding = Psc({"outstanding", "--month", "2024-04"});
   ASSERT_EQ(outstanding.code, 0) << outstanding.output;
   EXPECT_THAT(outstanding.output, HasSubstr("wessex: 4 of 5 returns (80.0%), 0 on time"));
   EXPECT_THAT(outstanding.output, HasSubstr("RDZ Example Acute Trust 2: missing staff-trained.v1"));
   EXPECT_THAT(outstanding.output, HasSubstr("oxford: 1 of 3 returns (33.3%), 0 on time"));
   EXPECT_THAT(outstanding.output, HasSubstr("RTH Example Acute Trust 3: missing falls-harm-rate.v1 news2-on-time.v1"));
 
-  CliRun json = Psc({"report", "--quarter", "2024/25 Q1", "--format", "json"});
+  CommandResult json = Psc({"report", "--quarter", "2024/25 Q1", "--format", "json"});
   ASSERT_EQ(json.code, 0) << json.output;
   EXPECT_THAT(json.output, HasSubstr("\"quarter\": \"2024/25 Q1\""));
-  CliRun text = Psc({"report", "--quarter", "2024/25 Q1"});
+  CommandResult text = Psc({"report", "--quarter", "2024/25 Q1"});
   ASSERT_EQ(text.code, 0) << text.output;
   EXPECT_THAT(text.output, HasSubstr("National quarterly aggregate 2024/25 Q1"));
 
-  CliRun bad_quarter = Psc({"report", "--quarter", "Q1 2024"});
+  CommandResult bad_quarter = Psc({"report", "--quarter", "Q1 2024"});
   EXPECT_EQ(bad_quarter.code, 1);
   EXPECT_THAT(bad_quarter.output, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(bad_quarter.output, HasSubstr("quarter:"));
@@ -139,7 +123,7 @@ TEST_F(CliTest, WrongHeaderIsRefusedAtLineOne) {
   FILE* f = std::fopen(path.c_str(), "w");
   std::fputs("org,measure,month,value\nRHM,falls-harm-rate.v1,2024-04,1\n", f);
   std::fclose(f);
-  CliRun run = Psc({"submit", "--csv", path});
+  CommandResult run = Psc({"submit", "--csv", path});
   EXPECT_EQ(run.code, 1);
   EXPECT_THAT(run.output, HasSubstr("line 1"));
   EXPECT_EQ(AppliedPosition(), 1u);

@@ -1,5 +1,9 @@
 #include "harness.h"
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "psc/domain/strings.h"
@@ -36,6 +40,18 @@ absl::StatusOr<Server> StartServer(const std::string& program, std::vector<std::
   server.publication = v1::PublicationService::NewStub(server.channel);
   server.health = grpc::health::v1::Health::NewStub(server.channel);
   return server;
+}
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[65536];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  int status = pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
 }
 
 std::unique_ptr<grpc::ClientContext> Ctx(int seconds) {

@@ -36,6 +36,15 @@ struct Server {
 absl::StatusOr<Server> StartServer(const std::string& program, std::vector<std::string> args,
                                    bool wait_ready = true);
 
+// A shell command's exit code (-1 when it did not exit) and its output.
+struct CommandResult {
+  int code = -1;
+  std::string output;
+};
+// Runs `command` with /bin/sh and collects its stdout (add `2>&1` for
+// stderr too).
+CommandResult RunCommand(const std::string& command);
+
 // A context with a deadline.
 std::unique_ptr<grpc::ClientContext> Ctx(int seconds = 30);
 

@@ -2,10 +2,6 @@
 // generated at run time): health checking, reflection complete enough to
 // build the message classes, and google.rpc.BadRequest details.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <cstdio>
-
 #include "harness.h"
 #include "psc/domain/strings.h"
 #include "psc/testing/kafka_cluster.h"
@@ -18,14 +14,9 @@ void RunClient(const Server& server, const std::string& services, bool ingest) {
       StrCat("/usr/bin/python3 ", ::psc::testing::SourcePath("tests/e2e/python/independent_client.py"),
              " ", server.address, " ", ::psc::testing::SourcePath("proto"), " ", services,
              ingest ? " --ingest" : "", " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
-  int status = pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  EXPECT_NE(output.find("ok   health: SERVING"), std::string::npos) << output;
+  CommandResult run = RunCommand(command);
+  EXPECT_EQ(run.code, 0) << run.output;
+  EXPECT_NE(run.output.find("ok   health: SERVING"), std::string::npos) << run.output;
 }
 
 TEST(IndependentClient, Pscd) {

@@ -85,12 +85,9 @@ class SplitKafkaTest : public ::testing::Test {
 std::vector<std::pair<int64_t, std::string>> ReadTopicWithKcat(const std::string& bootstrap) {
   std::string command = StrCat("kcat -C -b ", bootstrap, " -t ", kTopic,
                                " -p 0 -o beginning -e -q -f '%o %S\\n%s\\n' 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buffer[65536];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  EXPECT_EQ(pclose(pipe), 0) << out;
+  CommandResult run = RunCommand(command);
+  EXPECT_EQ(run.code, 0) << run.output;
+  const std::string& out = run.output;
   std::vector<std::pair<int64_t, std::string>> records;
   size_t at = 0;
   while (at < out.size()) {

@@ -22,6 +22,7 @@
 #include "client.h"
 #include "demo_load.h"
 #include "psc/domain/clock.h"
+#include "psc/domain/number_format.h"
 #include "psc/domain/observation_csv.h"
 #include "psc/domain/strings.h"
 #include "psc/domain/validation.h"
@@ -49,14 +50,15 @@ constexpr char kUsage[] =
     "  demo                       load the demo dataset, then print the report\n"
     "every command takes --server HOST:PORT (default 127.0.0.1:50051); --help for its flags\n";
 
-std::string Thousands(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
+
+// A request id derived from what is sent, so sending the same thing again
+// is recognised as a repeat: `prefix` + 16 hex digits of FNV-1a.
+std::string ContentId(std::string_view prefix, std::string_view content) {
+  uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : content) hash = (hash ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return StrCat(prefix, hex);
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -149,13 +151,7 @@ int CmdSubmit(Client& client, server::Flags& flags) {
 
   const size_t chunk = SubmissionLimits().max_rows;
   std::string base = flags.Get("submission-id");
-  if (base.empty()) {
-    uint64_t hash = 1469598103934665603ull;  // FNV-1a of the file
-    for (unsigned char c : *text) hash = (hash ^ c) * 1099511628211ull;
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-    base = StrCat("csv-", hex);
-  }
+  if (base.empty()) base = ContentId("csv-", *text);
   const size_t total = csv->rows.size();
   const size_t requests = (total + chunk - 1) / chunk;
   std::vector<v1::SubmitObservationsRequest> batches(requests);
@@ -195,7 +191,7 @@ int CmdSubmit(Client& client, server::Flags& flags) {
     if (!status.ok()) return FailCall(status, rename_for(k));
     sent += static_cast<size_t>(batches[k].rows_size());
     if (requests > 1) {
-      std::cerr << "submit: " << Thousands(sent) << " / " << Thousands(total) << " rows ("
+      std::cerr << "submit: " << Grouped(sent) << " / " << Grouped(total) << " rows ("
                 << (100 * sent / total) << "%)\n";
     }
     std::cout << FormatReceipt(receipt) << "\n";
@@ -220,13 +216,7 @@ int CmdWithdraw(Client& client, server::Flags& flags) {
     StrAppend(&joined, args[i], "/", args[i + 1], "/", args[i + 2], ";");
   }
   std::string id = flags.Get("withdrawal-id");
-  if (id.empty()) {
-    uint64_t hash = 1469598103934665603ull;  // FNV-1a of the keys and reason
-    for (unsigned char c : joined + request.reason()) hash = (hash ^ c) * 1099511628211ull;
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-    id = StrCat("withdraw-", hex);
-  }
+  if (id.empty()) id = ContentId("withdraw-", joined + request.reason());
   request.set_withdrawal_id(id);
   v1::Receipt receipt;
   auto status = client.ingest->WithdrawObservations(Context().get(), request, &receipt);
@@ -408,7 +398,7 @@ int CmdStatus(Client& client, server::Flags&) {
   auto status = client.query->GetStatus(Context().get(), v1::GetStatusRequest(), &status_message);
   if (!status.ok()) return FailCall(status);
   std::cout << "applied position " << status_message.applied_position() << ", "
-            << Thousands(status_message.observations()) << " observations, "
+            << Grouped(status_message.observations()) << " observations, "
             << status_message.refused_events() << " refused events\n";
   return 0;
 }
@@ -423,8 +413,8 @@ int CmdDemo(Client& client, server::Flags& flags) {
   demo::DemoData data = demo::Generate(options);
   std::cerr << "demo: " << data.catalogue.collaboratives_size() << " collaboratives, "
             << data.catalogue.organisations_size() << " organisations, "
-            << data.catalogue.measures_size() << " measures; " << Thousands(data.requests.size())
-            << " requests with " << Thousands(data.rows) << " observation rows\n";
+            << data.catalogue.measures_size() << " measures; " << Grouped(data.requests.size())
+            << " requests with " << Grouped(data.rows) << " observation rows\n";
 
   v1::ChangeCatalogueRequest change;
   *change.mutable_change() = data.catalogue;
@@ -436,9 +426,9 @@ int CmdDemo(Client& client, server::Flags& flags) {
   auto stats = LoadRequests(client, data.requests, static_cast<int>(*clients), [&](const LoadStats& s) {
     char line[200];
     std::snprintf(line, sizeof line, "demo: %s / %s requests (%.0f%%), %s rows, %.0f rows/s\n",
-                  Thousands(s.requests).c_str(), Thousands(data.requests.size()).c_str(),
+                  Grouped(s.requests).c_str(), Grouped(data.requests.size()).c_str(),
                   100.0 * static_cast<double>(s.requests) / static_cast<double>(data.requests.size()),
-                  Thousands(s.rows).c_str(), s.seconds > 0 ? static_cast<double>(s.rows) / s.seconds : 0.0);
+                  Grouped(s.rows).c_str(), s.seconds > 0 ? static_cast<double>(s.rows) / s.seconds : 0.0);
     std::cerr << line;
   });
   if (!stats.ok()) return Fail(stats.status());
@@ -446,8 +436,8 @@ int CmdDemo(Client& client, server::Flags& flags) {
   std::snprintf(line, sizeof line,
                 "demo: loaded %s requests (%s repeats answered with their receipt), %s rows in "
                 "%.2f s: %.0f requests/s, %.0f rows/s\n",
-                Thousands(stats->requests).c_str(), Thousands(stats->duplicates).c_str(),
-                Thousands(stats->rows).c_str(), stats->seconds,
+                Grouped(stats->requests).c_str(), Grouped(stats->duplicates).c_str(),
+                Grouped(stats->rows).c_str(), stats->seconds,
                 static_cast<double>(stats->requests) / stats->seconds,
                 static_cast<double>(stats->rows) / stats->seconds);
   std::cerr << line;

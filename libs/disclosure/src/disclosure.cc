@@ -4,12 +4,12 @@
 #include <limits>
 
 #include "psc/domain/aggregation.h"
+#include "psc/domain/number_format.h"
 #include "psc/domain/strings.h"
 
 namespace psc::disclosure {
 namespace {
 
-using U128 = unsigned __int128;
 
 constexpr std::string_view kUnsuppressed = "unsuppressed";
 
@@ -162,59 +162,6 @@ PublicMeasure DiscloseMeasure(const v1::MeasureReport& mr, const DisclosurePolic
 
 // ---------------------------------------------------------------- CSV
 
-std::string Digits(U128 v) {
-  std::string reversed;
-  do {
-    reversed.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
-    v /= 10;
-  } while (v != 0);
-  std::reverse(reversed.begin(), reversed.end());
-  return reversed;
-}
-
-// numerator x factor / denominator with exactly 4 decimal places, rounded
-// half up (away from zero) from the exact quotient; exact for every int64
-// input (|numerator x factor| < 2^126). Requires denominator != 0.
-std::string Quotient4(int64_t numerator, int64_t factor, int64_t denominator) {
-  const bool negative = ((numerator < 0) != (factor < 0)) != (denominator < 0);
-  const U128 n = static_cast<U128>(Magnitude(numerator)) * Magnitude(factor);
-  const U128 d = Magnitude(denominator);
-  U128 scaled = n / d * 10000;
-  U128 rest = n % d;
-  U128 fraction = 0;
-  for (int i = 0; i < 4; ++i) {
-    rest *= 10;
-    fraction = fraction * 10 + rest / d;
-    rest %= d;
-  }
-  scaled += fraction;
-  if (rest * 2 >= d) ++scaled;  // half or more of the last place: up
-  const std::string whole = Digits(scaled / 10000);
-  const std::string frac = Digits(scaled % 10000);
-  return StrCat(negative && scaled != 0 ? "-" : "", whole, ".", std::string(4 - frac.size(), '0'),
-                frac);
-}
-
-// One RFC 4180 field: quoted when it holds a comma, quote, CR or LF.
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-void CsvLine(std::string* out, const std::vector<std::string>& fields) {
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    out->append(CsvField(fields[i]));
-  }
-  out->append("\r\n");
-}
-
 std::string CountField(const std::optional<int64_t>& v) {
   return v ? StrCat(*v) : std::string("*");
 }
@@ -226,7 +173,7 @@ std::string ValueField(const PublicMeasure& m, const PublicFigure& f) {
   // Written from the published integers; a ratio without a positive
   // denominator has no value (the report builder never gives it one).
   if (!f.denominator || *f.denominator == 0) return "";
-  return Quotient4(*f.numerator, m.factor, *f.denominator);
+  return Quotient(*f.numerator, m.factor, *f.denominator, 4, /*group=*/false);
 }
 
 }  // namespace
@@ -280,11 +227,11 @@ PublicReport Disclose(const v1::QuarterlyReport& report, const DisclosurePolicy&
 
 std::string RenderPublicCsv(const PublicReport& report) {
   std::string out;
-  CsvLine(&out, {"measure_id", "area", "area_id", "numerator", "denominator", "value",
+  AppendCsvLine(&out, {"measure_id", "area", "area_id", "numerator", "denominator", "value",
                  "suppression", "policy"});
   for (const PublicMeasure& m : report.measures) {
     auto line = [&](std::string_view area, const std::string& area_id, const PublicFigure& f) {
-      CsvLine(&out, {m.id, std::string(area), area_id, CountField(f.numerator),
+      AppendCsvLine(&out, {m.id, std::string(area), area_id, CountField(f.numerator),
                      IsRatio(m.unit) ? CountField(f.denominator) : std::string(),
                      ValueField(m, f), std::string(ProtectionName(f.protection)),
                      report.policy_name});

@@ -352,4 +352,10 @@ void Catalogue::ToProto(v1::Catalogue* out) const {
   }
 }
 
+uint32_t EntriesIn(const v1::CatalogueChanged& change) {
+  return static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
+                               change.organisations_size() + change.measures_size() +
+                               change.enrolments_size());
+}
+
 }  // namespace psc

@@ -140,9 +140,7 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
       next->Apply(change);
       catalogue_ = std::move(next);
       remember(key, change.change_id(),
-               static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
-                                     change.organisations_size() + change.measures_size() +
-                                     change.enrolments_size()));
+               EntriesIn(change));
       return absl::OkStatus();
     }
     case v1::Envelope::kObservationsSubmitted: {
@@ -334,9 +332,7 @@ absl::StatusOr<v1::Receipt> Gateway::ChangeCatalogue(v1::CatalogueChanged change
   if (id.empty()) {
     return InvalidField("change.change_id", "REQUIRED", "a change id is required");
   }
-  const auto rows = static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
-                                          change.organisations_size() + change.measures_size() +
-                                          change.enrolments_size());
+  const auto rows = EntriesIn(change);
   v1::Envelope envelope = NewEnvelope(principal);
   *envelope.mutable_catalogue_changed() = std::move(change);
   const auto& changed = envelope.catalogue_changed();

@@ -243,9 +243,7 @@ class Applier {
     }
     own_catalogue_->Apply(change);
     batch_.Put(model_.catalogue_cf_, codec::U64(position), change.SerializeAsString());
-    uint32_t rows = static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
-                                          change.organisations_size() + change.measures_size() +
-                                          change.enrolments_size());
+    uint32_t rows = EntriesIn(change);
     PutReceipt(key, change.change_id(), position, rows, envelope);
     return absl::OkStatus();
   }

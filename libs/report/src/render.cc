@@ -10,16 +10,13 @@
 #include <string_view>
 #include <vector>
 
-#include "number_format.h"
+#include "psc/domain/number_format.h"
 #include "psc/domain/period.h"
 #include "psc/domain/strings.h"
 
 namespace psc::report {
 namespace {
 
-using internal::Columns;
-using internal::Integer;
-using internal::Quotient;
 
 // ---------------------------------------------------------------- names
 
@@ -572,40 +569,16 @@ std::string RenderJson(const v1::QuarterlyReport& report) {
 
 // ---------------------------------------------------------------- CSV
 
-namespace {
-
-// One RFC 4180 field: quoted when it holds a comma, quote, CR or LF.
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-void CsvLine(std::string* out, const std::vector<std::string>& fields) {
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    out->append(CsvField(fields[i]));
-  }
-  out->append("\r\n");
-}
-
-}  // namespace
-
 std::string RenderCsv(const v1::QuarterlyReport& report) {
   std::string out;
-  CsvLine(&out, {"quarter", "type", "topic_id", "measure_id", "measure_name", "area", "area_id",
+  AppendCsvLine(&out, {"quarter", "type", "topic_id", "measure_id", "measure_name", "area", "area_id",
                  "numerator", "denominator", "value", "unit", "reported", "expected"});
   for (const auto& type : report.types()) {
     for (const auto& topic : type.topics()) {
       for (const auto& mr : topic.measures()) {
         const v1::Measure& m = mr.measure();
         auto line = [&](std::string_view area, const std::string& area_id, const v1::Figure& f) {
-          CsvLine(&out, {report.quarter(), std::string(TypeName(type.type())), topic.topic().id(),
+          AppendCsvLine(&out, {report.quarter(), std::string(TypeName(type.type())), topic.topic().id(),
                          m.id(), m.name(), std::string(area), area_id,
                          Integer(f.numerator(), false),
                          IsRatio(m) ? Integer(f.denominator(), false) : std::string(),

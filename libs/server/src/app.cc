@@ -4,6 +4,7 @@
 #include <iostream>
 #include <thread>
 
+#include "psc/domain/number_format.h"
 #include "psc/domain/strings.h"
 #include "psc/eventlog/journal.h"
 #include "psc/eventlog/kafka_log.h"
@@ -43,20 +44,6 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(const Flags& flags,
   return std::unique_ptr<eventlog::EventLog>(std::move(*journal));
 }
 
-namespace {
-
-std::string Thousands(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
-}  // namespace
-
 absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
     const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes) {
   projection::ReadModelOptions options;
@@ -83,9 +70,9 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
         const double rate = p.seconds > 0 ? static_cast<double>(p.events) / p.seconds : 0;
         char line[200];
         std::snprintf(line, sizeof line, "rebuild: %s / %s events (%.1f%%), %.1f MiB, %s events/s\n",
-                      Thousands(p.applied.value()).c_str(), Thousands(p.target.value()).c_str(), pct,
+                      Grouped(p.applied.value()).c_str(), Grouped(p.target.value()).c_str(), pct,
                       static_cast<double>(p.bytes) / (1 << 20),
-                      Thousands(static_cast<uint64_t>(rate)).c_str());
+                      Grouped(static_cast<uint64_t>(rate)).c_str());
         std::cerr << line;
       },
       std::chrono::seconds(1));
@@ -93,7 +80,7 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
   if (auto s = (*model)->Flush(); !s.ok()) return s;
   auto view = (*model)->Snapshot();
   std::cerr << "rebuild: done at position " << view.position().value() << ", "
-            << Thousands(view.observation_count()) << " observations stored\n";
+            << Grouped(view.observation_count()) << " observations stored\n";
   return model;
 }
 

@@ -29,6 +29,21 @@ grpc::Status AwaitGateway(const gateway::Gateway& gateway, const grpc::ServerCon
                              gateway.position().value(), ", not yet ", position));
 }
 
+// The answer to a call: the value, or the error with its details.
+template <typename T>
+grpc::Status Reply(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
+}
+
+// The quarter a request names, or INVALID_ARGUMENT on `quarter`.
+absl::StatusOr<Quarter> QuarterField(const std::string& text) {
+  if (auto quarter = Quarter::Parse(text)) return *quarter;
+  return InvalidField("quarter", "INVALID_QUARTER",
+                      StrCat("'", text, "' is not an NHS financial quarter like 2024/25 Q1"));
+}
+
 }  // namespace
 
 std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& context) {
@@ -51,9 +66,7 @@ grpc::Status IngestServiceImpl::SubmitObservations(grpc::ServerContext* context,
   auto receipt = request->dry_run()
                      ? gateway_.DryRunObservations(batch, bytes)
                      : gateway_.SubmitObservations(std::move(batch), bytes, PrincipalOf(*context));
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  *response = std::move(*receipt);
-  return grpc::Status::OK;
+  return Reply(std::move(receipt), response);
 }
 
 grpc::Status IngestServiceImpl::ShareLearning(grpc::ServerContext* context,
@@ -61,9 +74,7 @@ grpc::Status IngestServiceImpl::ShareLearning(grpc::ServerContext* context,
                                               v1::Receipt* response) {
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   auto receipt = gateway_.ShareLearning(request->learning(), PrincipalOf(*context));
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  *response = std::move(*receipt);
-  return grpc::Status::OK;
+  return Reply(std::move(receipt), response);
 }
 
 grpc::Status IngestServiceImpl::WithdrawObservations(grpc::ServerContext* context,
@@ -75,9 +86,7 @@ grpc::Status IngestServiceImpl::WithdrawObservations(grpc::ServerContext* contex
   *withdrawal.mutable_keys() = request->keys();
   withdrawal.set_reason(request->reason());
   auto receipt = gateway_.WithdrawObservations(std::move(withdrawal), PrincipalOf(*context));
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  *response = std::move(*receipt);
-  return grpc::Status::OK;
+  return Reply(std::move(receipt), response);
 }
 
 grpc::Status CatalogServiceImpl::ChangeCatalogue(grpc::ServerContext* context,
@@ -85,9 +94,7 @@ grpc::Status CatalogServiceImpl::ChangeCatalogue(grpc::ServerContext* context,
                                                  v1::Receipt* response) {
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   auto receipt = gateway_.ChangeCatalogue(request->change(), PrincipalOf(*context));
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  *response = std::move(*receipt);
-  return grpc::Status::OK;
+  return Reply(std::move(receipt), response);
 }
 
 grpc::Status CatalogServiceImpl::GetCatalogue(grpc::ServerContext* context,
@@ -100,29 +107,25 @@ grpc::Status CatalogServiceImpl::GetCatalogue(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status QueryServiceImpl::AwaitPosition(grpc::ServerContext* context,
-                                             uint64_t position) const {
-  if (position == 0 || model_.WaitFor(LogPosition(position), WaitDeadline(*context))) {
+grpc::Status AwaitReadModel(const projection::ReadModel& model, const grpc::ServerContext& context,
+                            uint64_t position) {
+  if (position == 0 || model.WaitFor(LogPosition(position), WaitDeadline(context))) {
     return grpc::Status::OK;
   }
   return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                       StrCat("the read model has applied the log to position ",
-                             model_.applied().value(), ", not yet ", position));
+                             model.applied().value(), ", not yet ", position));
 }
 
 grpc::Status QueryServiceImpl::GetQuarterlyReport(grpc::ServerContext* context,
                                                   const v1::GetQuarterlyReportRequest* request,
                                                   v1::GetQuarterlyReportResponse* response) {
-  auto quarter = Quarter::Parse(request->quarter());
-  if (!quarter) {
-    return ToGrpcStatus(InvalidField("quarter", "INVALID_QUARTER",
-                                     StrCat("'", request->quarter(),
-                                            "' is not an NHS financial quarter like 2024/25 Q1")));
-  }
+  auto quarter = QuarterField(request->quarter());
+  if (!quarter.ok()) return ToGrpcStatus(quarter.status());
   if (!v1::ReportFormat_IsValid(request->format())) {
     return ToGrpcStatus(InvalidField("format", "INVALID_FORMAT", "unknown report format"));
   }
-  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   absl::StatusOr<v1::QuarterlyReport> report;
   {
     auto view = model_.Snapshot();
@@ -141,23 +144,19 @@ grpc::Status QueryServiceImpl::GetQuarterlyReport(grpc::ServerContext* context,
 grpc::Status QueryServiceImpl::GetSeries(grpc::ServerContext* context,
                                          const v1::GetSeriesRequest* request,
                                          v1::Series* response) {
-  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
   auto series = report::BuildSeries(view, *request);
-  if (!series.ok()) return ToGrpcStatus(series.status());
-  *response = std::move(*series);
-  return grpc::Status::OK;
+  return Reply(std::move(series), response);
 }
 
 grpc::Status QueryServiceImpl::GetSpcChart(grpc::ServerContext* context,
                                            const v1::GetSeriesRequest* request,
                                            v1::SpcChart* response) {
-  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
   auto chart = report::BuildSpcChart(view, *request);
-  if (!chart.ok()) return ToGrpcStatus(chart.status());
-  *response = std::move(*chart);
-  return grpc::Status::OK;
+  return Reply(std::move(chart), response);
 }
 
 grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
@@ -166,7 +165,7 @@ grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
   if (request->id().empty()) {
     return ToGrpcStatus(InvalidField("id", "REQUIRED", "a request id is required"));
   }
-  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto receipt = model_.Snapshot().Receipt(request->id());
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   if (!receipt->has_value()) {
@@ -186,7 +185,7 @@ grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
     return ToGrpcStatus(InvalidField("key.month", "MALFORMED_MONTH",
                                      StrCat("'", key.month(), "' is not a month YYYY-MM")));
   }
-  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
   if (view.catalogue().FindOrganisation(key.ods_code()) == nullptr) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
@@ -207,12 +206,10 @@ grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
 grpc::Status QueryServiceImpl::ListOutstandingReturns(
     grpc::ServerContext* context, const v1::ListOutstandingReturnsRequest* request,
     v1::OutstandingReturns* response) {
-  if (auto s = AwaitPosition(context, request->min_position()); !s.ok()) return s;
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
   auto out = report::BuildOutstandingReturns(view, *request);
-  if (!out.ok()) return ToGrpcStatus(out.status());
-  *response = std::move(*out);
-  return grpc::Status::OK;
+  return Reply(std::move(out), response);
 }
 
 grpc::Status QueryServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
@@ -235,18 +232,9 @@ grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context
     return ToGrpcStatus(InvalidField("publication_id", "INVALID_ID",
                                      "must be 1..128 characters of A-Z a-z 0-9 . _ : -"));
   }
-  auto quarter = Quarter::Parse(request->quarter());
-  if (!quarter) {
-    return ToGrpcStatus(InvalidField("quarter", "INVALID_QUARTER",
-                                     StrCat("'", request->quarter(),
-                                            "' is not an NHS financial quarter like 2024/25 Q1")));
-  }
-  if (request->min_position() > 0 &&
-      !model_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                        StrCat("the read model has not applied position ",
-                               request->min_position(), " yet"));
-  }
+  auto quarter = QuarterField(request->quarter());
+  if (!quarter.ok()) return ToGrpcStatus(quarter.status());
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   std::lock_guard serial(publish_mu_);
   v1::Envelope envelope;
   {
@@ -284,18 +272,9 @@ grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context
 grpc::Status PublicationServiceImpl::GetPublication(grpc::ServerContext* context,
                                                     const v1::GetPublicationRequest* request,
                                                     v1::Publication* response) {
-  auto quarter = Quarter::Parse(request->quarter());
-  if (!quarter) {
-    return ToGrpcStatus(InvalidField("quarter", "INVALID_QUARTER",
-                                     StrCat("'", request->quarter(),
-                                            "' is not an NHS financial quarter like 2024/25 Q1")));
-  }
-  if (request->min_position() > 0 &&
-      !model_.WaitFor(LogPosition(request->min_position()), WaitDeadline(*context))) {
-    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                        StrCat("the read model has not applied position ",
-                               request->min_position(), " yet"));
-  }
+  auto quarter = QuarterField(request->quarter());
+  if (!quarter.ok()) return ToGrpcStatus(quarter.status());
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
   auto latest = view.LatestPublication(*quarter);
   if (!latest.ok()) return ToGrpcStatus(latest.status());

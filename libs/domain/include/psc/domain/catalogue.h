@@ -92,6 +92,10 @@ class Catalogue {
       enrolled_delta_;
 };
 
+// Entries a change registers (topics, collaboratives, organisations,
+// measures, enrolments): the row count of its receipt.
+uint32_t EntriesIn(const v1::CatalogueChanged& change);
+
 // Parses an enrolment's months; nullopt when malformed.
 std::optional<EnrolmentSpan> SpanOf(const v1::Enrolment& e);
 

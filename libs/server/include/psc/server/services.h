@@ -74,8 +74,6 @@ class QueryServiceImpl final : public v1::QueryService::Service {
                                       v1::OutstandingReturns* response) override;
 
  private:
-  // DEADLINE_EXCEEDED unless the read model reaches `position` in time.
-  grpc::Status AwaitPosition(grpc::ServerContext* context, uint64_t position) const;
   projection::ReadModel& model_;
 };
 
@@ -102,5 +100,10 @@ class PublicationServiceImpl final : public v1::PublicationService::Service {
 // When a wait for a position must end: the call's deadline, at most
 // kMaxPositionWait from now.
 std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& context);
+
+// OK once the read model has applied `position` (0: at once);
+// DEADLINE_EXCEEDED, saying how far it is, when the wait ends first.
+grpc::Status AwaitReadModel(const projection::ReadModel& model, const grpc::ServerContext& context,
+                            uint64_t position);
 
 }  // namespace psc::server

@@ -1,8 +1,8 @@
-#include "number_format.h"
+#include "psc/domain/number_format.h"
 
 #include <algorithm>
 
-namespace psc::report::internal {
+namespace psc {
 namespace {
 
 using U128 = unsigned __int128;
@@ -78,4 +78,27 @@ size_t Columns(std::string_view utf8) {
   return n;
 }
 
-}  // namespace psc::report::internal
+namespace {
+
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+void AppendCsvLine(std::string* out, const std::vector<std::string>& fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    out->append(CsvField(fields[i]));
+  }
+  out->append("\r\n");
+}
+
+}  // namespace psc
