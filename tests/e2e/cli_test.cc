@@ -104,6 +104,20 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   EXPECT_THAT(outstanding.output, HasSubstr("oxford: 1 of 3 returns (33.3%), 0 on time"));
   EXPECT_THAT(outstanding.output, HasSubstr("RTH Example Acute Trust 3: missing falls-harm-rate.v1 news2-on-time.v1"));
 
+  CommandResult receipt = Psc({"receipt", "withdraw-does-not-exist"});
+  EXPECT_EQ(receipt.code, 1);
+  EXPECT_THAT(receipt.output, HasSubstr("NOT_FOUND"));
+  CommandResult status = Psc({"status"});
+  EXPECT_THAT(status.output, HasSubstr("applied position 3, 8 observations, 0 refused events"));
+  // wessex falls with harm: April (3+2)/(2000+1000) x 1,000 = 1.667; May none.
+  CommandResult series = Psc({"series", "--measure", "falls-harm-rate.v1", "--collaborative",
+                              "wessex", "--from", "2024-04", "--to", "2024-05"});
+  ASSERT_EQ(series.code, 0) << series.output;
+  EXPECT_THAT(series.output, HasSubstr("2024-04         1.667  5/3000  reported 2/2"));
+  EXPECT_THAT(series.output, HasSubstr("2024-05       no data  0/0  reported 0/2"));
+  CommandResult show = Psc({"catalogue", "show"});
+  EXPECT_THAT(show.output, HasSubstr("\"odsCode\": \"RTH\""));
+
   CommandResult json = Psc({"report", "--quarter", "2024/25 Q1", "--format", "json"});
   ASSERT_EQ(json.code, 0) << json.output;
   EXPECT_THAT(json.output, HasSubstr("\"quarter\": \"2024/25 Q1\""));

@@ -153,6 +153,21 @@ TEST_F(PscdTest, GoldenQuarterlyReport) {
   EXPECT_EQ(response.content_type(), "text/csv; charset=utf-8");
   EXPECT_THAT(response.rendered(), ::testing::HasSubstr("falls-count.v1"));
 
+  // The national falls series per enrolled organisation (4 enrolled):
+  // April (5+4+1)/4 = 2.5, May (3+1)/4 = 1, June (2+6)/4 = 2; trial limits.
+  v1::GetSeriesRequest series;
+  series.set_measure_id("falls-count.v1");
+  series.set_min_position(4);
+  v1::SpcChart chart;
+  ASSERT_TRUE(server_.query->GetSpcChart(Ctx().get(), series, &chart).ok());
+  ASSERT_EQ(chart.points_size(), 3);
+  EXPECT_DOUBLE_EQ(chart.points(0).value(), 2.5);
+  EXPECT_DOUBLE_EQ(chart.points(1).value(), 1.0);
+  EXPECT_DOUBLE_EQ(chart.points(2).value(), 2.0);
+  EXPECT_NEAR(chart.summary().mean(), 5.5 / 3.0, 1e-12);
+  EXPECT_TRUE(chart.summary().trial_limits());
+  EXPECT_TRUE(chart.summary().per_organisation());
+
   // The same id again with other rows: original receipt, nothing appended,
   // the report bytes unchanged.
   v1::Receipt again;
