@@ -97,4 +97,12 @@ TimePoint LondonMidnight(Month m, int day) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(seconds(utc)));
 }
 
+google::protobuf::Timestamp ToTimestamp(TimePoint t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(ns / 1'000'000'000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
+  return ts;
+}
+
 }  // namespace psc

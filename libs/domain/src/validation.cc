@@ -1,5 +1,6 @@
 #include "psc/domain/validation.h"
 
+#include <set>
 #include <unordered_map>
 
 #include "psc/domain/strings.h"
@@ -105,6 +106,74 @@ absl::Status ValidatePublication(const v1::QuarterPublished& p) {
     }
   }
   return v.ToStatus("publication refused");
+}
+
+absl::Status ValidateSignOff(const Catalogue& catalogue, const v1::QuarterSignedOff& s) {
+  Violations v;
+  if (!IsValidClientId(s.sign_off_id())) {
+    v.Add("sign_off_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  if (!Quarter::Parse(s.quarter())) {
+    v.Add("quarter", "INVALID_QUARTER", StrCat("'", s.quarter(), "' is not like 2024/25 Q1"));
+  }
+  if (catalogue.FindCollaborative(s.collaborative_id()) == nullptr) {
+    v.Add("collaborative_id", "UNKNOWN_COLLABORATIVE",
+          StrCat("collaborative '", s.collaborative_id(), "' is not registered"));
+  }
+  std::set<std::string, std::less<>> seen;
+  for (int i = 0; i < s.figures_size(); ++i) {
+    const std::string& id = s.figures(i).measure_id();
+    if (catalogue.FindMeasure(id) == nullptr) {
+      v.Add(StrCat("figures[", i, "].measure_id"), "UNKNOWN_MEASURE",
+            StrCat("measure '", id, "' is not defined"));
+    } else if (!seen.insert(id).second) {
+      v.Add(StrCat("figures[", i, "].measure_id"), "DUPLICATE_MEASURE",
+            StrCat("measure '", id, "' appears twice"));
+    }
+  }
+  return v.ToStatus("sign-off refused");
+}
+
+absl::Status ValidateSpcLimitsChange(const Catalogue& catalogue, const v1::SpcLimitsChanged& c,
+                                     std::string_view prefix) {
+  Violations v;
+  auto field = [&](std::string_view name) { return StrCat(prefix, name); };
+  if (!IsValidClientId(c.change_id())) {
+    v.Add(field("change_id"), "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
+  }
+  if (catalogue.FindMeasure(c.measure_id()) == nullptr) {
+    v.Add(field("measure_id"), "UNKNOWN_MEASURE",
+          StrCat("measure '", c.measure_id(), "' is not defined"));
+  }
+  if (c.scope_case() == v1::SpcLimitsChanged::kCollaborativeId &&
+      catalogue.FindCollaborative(c.collaborative_id()) == nullptr) {
+    v.Add(field("collaborative_id"), "UNKNOWN_COLLABORATIVE",
+          StrCat("collaborative '", c.collaborative_id(), "' is not registered"));
+  }
+  if (c.scope_case() == v1::SpcLimitsChanged::kOdsCode &&
+      catalogue.FindOrganisation(c.ods_code()) == nullptr) {
+    v.Add(field("ods_code"), "UNKNOWN_ORGANISATION",
+          StrCat("organisation '", c.ods_code(), "' is not registered"));
+  }
+  if (!c.rebase_month().empty() && !Month::Parse(c.rebase_month())) {
+    v.Add(field("rebase_month"), "MALFORMED_MONTH",
+          StrCat("'", c.rebase_month(), "' is not a month YYYY-MM (", Month::kMinYear, "..",
+                 Month::kMaxYear, ")"));
+  }
+  if (c.fix_after_points() == 1 || c.fix_after_points() < -1) {
+    v.Add(field("fix_after_points"), "OUT_OF_RANGE",
+          StrCat(c.fix_after_points(),
+                 ": limits need at least 2 points (-1 lets them float again, 0 leaves them)"));
+  }
+  if (c.rebase_month().empty() && c.fix_after_points() == 0) {
+    v.Add(field("rebase_month"), "NOTHING_TO_CHANGE",
+          "give a rebase month, fix_after_points, or both");
+  }
+  if (c.reason().empty() || c.reason().size() > kMaxReason) {
+    v.Add(field("reason"), "INVALID_LENGTH",
+          StrCat("must be 1..", kMaxReason, " characters: the reason is shown on the chart"));
+  }
+  return v.ToStatus("limits change refused");
 }
 
 absl::Status ValidateObservations(const Catalogue& catalogue,

@@ -15,14 +15,7 @@ constexpr char kSubmission = 's';
 constexpr char kLearning = 'l';
 constexpr char kCatalogueChange = 'c';
 constexpr char kWithdrawal = 'w';
-
-google::protobuf::Timestamp ToTimestamp(TimePoint t) {
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(ns / 1'000'000'000);
-  ts.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
-  return ts;
-}
+constexpr char kSpcLimits = 'x';
 
 }  // namespace
 
@@ -162,8 +155,17 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
       return absl::OkStatus();
     }
     case v1::Envelope::kQuarterPublished:
-      // Published by the read side; nothing the gateway validates against.
+    case v1::Envelope::kQuarterSignedOff:
+      // Appended by the read side; nothing the gateway validates against.
       return absl::OkStatus();
+    case v1::Envelope::kSpcLimitsChanged: {
+      const auto& c = envelope.spc_limits_changed();
+      std::string key = RequestKey(kSpcLimits, c.change_id());
+      if (known(key)) return absl::OkStatus();
+      if (!own && !ValidateSpcLimitsChange(*catalogue_, c).ok()) return absl::OkStatus();
+      remember(key, c.change_id(), 1);
+      return absl::OkStatus();
+    }
     case v1::Envelope::kLearningShared: {
       const auto& learning = envelope.learning_shared().learning();
       std::string key = RequestKey(kLearning, learning.learning_id());
@@ -348,6 +350,19 @@ absl::StatusOr<v1::Receipt> Gateway::ChangeCatalogue(v1::CatalogueChanged change
             std::chrono::steady_clock::now() + std::chrono::seconds(30));
   }
   return receipt;
+}
+
+absl::StatusOr<v1::Receipt> Gateway::ChangeSpcLimits(v1::SpcLimitsChanged change,
+                                                     const std::string& principal) {
+  const std::string id = change.change_id();
+  v1::Envelope envelope = NewEnvelope(principal);
+  *envelope.mutable_spc_limits_changed() = std::move(change);
+  const auto& changed = envelope.spc_limits_changed();
+  if (id.empty()) return ValidateSpcLimitsChange(Catalogue(), changed, "change.");
+  return AppendOnce(RequestKey(kSpcLimits, id), id, 1, std::move(envelope),
+                    [&](const Catalogue& catalogue) {
+                      return ValidateSpcLimitsChange(catalogue, changed, "change.");
+                    });
 }
 
 std::shared_ptr<const Catalogue> Gateway::catalogue() const {

@@ -157,6 +157,29 @@ std::string HistoryKey(std::string_view measure, std::string_view ods, Month mon
   return key;
 }
 
+std::string SignOffKey(Quarter quarter, std::string_view collaborative) {
+  std::string key = U64(static_cast<uint64_t>(quarter.index()));
+  key.append(collaborative);
+  return key;
+}
+
+std::string SpcLimitsPrefix(std::string_view measure, std::string_view collaborative,
+                            std::string_view ods) {
+  std::string key(measure);
+  key.push_back('\0');
+  if (!collaborative.empty()) {
+    key.push_back('c');
+    key.append(collaborative);
+  } else if (!ods.empty()) {
+    key.push_back('o');
+    key.append(ods);
+  } else {
+    key.push_back('n');
+  }
+  key.push_back('\0');
+  return key;
+}
+
 std::string RequestKey(char kind, std::string_view id) {
   std::string key(1, kind);
   key.append(id);

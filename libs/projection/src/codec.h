@@ -21,6 +21,8 @@
 //   'l' id -> serialized psc.v1.Receipt of a learning id
 //   'w' id -> serialized psc.v1.Receipt of a withdrawal id
 //   'p' id -> serialized psc.v1.Receipt of a publication id
+//   'o' id -> serialized psc.v1.Receipt of a sign-off id
+//   'x' id -> serialized psc.v1.Receipt of an SPC limits change id
 // observations
 //   measure \0 ods \0 month -> ObservationValue
 //     vN numerator | vN denominator + 1 (0: none) | vN position
@@ -35,6 +37,13 @@
 //   measure \0 ods \0 month u64 position -> serialized psc.v1.ValueChange
 // publications (every publication of every quarter, oldest first)
 //   quarter u64 position -> serialized psc.v1.Envelope of the QuarterPublished
+// sign_offs    (each collaborative's latest sign-off of each quarter)
+//   quarter collaborative -> u64 position | serialized psc.v1.Envelope of
+//                            the QuarterSignedOff
+// spc_limits   (every limits change of every series, oldest first)
+//   measure \0 scope \0 u64 position -> serialized psc.v1.Envelope of the
+//                                       SpcLimitsChanged
+//   scope: "n" national, "c" collaborative id, "o" ODS code
 // learning
 //   id -> serialized psc.v1.Learning
 // refused
@@ -51,7 +60,7 @@
 
 namespace psc::projection::codec {
 
-inline constexpr uint64_t kSchemaVersion = 3;
+inline constexpr uint64_t kSchemaVersion = 4;
 
 inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kCatalogueCf[] = "catalogue";
@@ -63,6 +72,8 @@ inline constexpr char kLearningCf[] = "learning";
 inline constexpr char kHistoryCf[] = "history";
 inline constexpr char kPublicationsCf[] = "publications";
 inline constexpr char kRefusedCf[] = "refused";
+inline constexpr char kSignOffsCf[] = "sign_offs";
+inline constexpr char kSpcLimitsCf[] = "spc_limits";
 
 inline constexpr char kAppliedPositionKey[] = "applied_position";
 inline constexpr char kLogIdKey[] = "log_id";
@@ -75,6 +86,8 @@ inline constexpr char kSubmissionRequest = 's';
 inline constexpr char kLearningRequest = 'l';
 inline constexpr char kWithdrawalRequest = 'w';
 inline constexpr char kPublicationRequest = 'p';
+inline constexpr char kSignOffRequest = 'o';
+inline constexpr char kSpcLimitsRequest = 'x';
 
 std::string U64(uint64_t v);
 std::optional<uint64_t> ParseU64(std::string_view bytes);
@@ -114,5 +127,11 @@ std::string HistoryKey(std::string_view measure, std::string_view ods, Month mon
                        uint64_t position);
 
 std::string RequestKey(char kind, std::string_view id);
+
+std::string SignOffKey(Quarter quarter, std::string_view collaborative);
+// Prefix of every limits change of one series: collaborative and ods empty
+// for the national series, at most one of them set.
+std::string SpcLimitsPrefix(std::string_view measure, std::string_view collaborative,
+                            std::string_view ods);
 
 }  // namespace psc::projection::codec

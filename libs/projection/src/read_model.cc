@@ -31,7 +31,8 @@ const std::vector<std::string>& FamilyNames() {
       rocksdb::kDefaultColumnFamilyName, codec::kMetaCf,      codec::kCatalogueCf,
       codec::kRequestsCf,               codec::kObservationsCf, codec::kAggregatesCf,
       codec::kQuarterLastCf,            codec::kLearningCf,   codec::kRefusedCf,
-      codec::kHistoryCf,                codec::kPublicationsCf};
+      codec::kHistoryCf,                codec::kPublicationsCf, codec::kSignOffsCf,
+      codec::kSpcLimitsCf};
   return names;
 }
 
@@ -86,6 +87,10 @@ class Applier {
         return ApplyWithdrawal(position, envelope);
       case v1::Envelope::kQuarterPublished:
         return ApplyPublication(position, envelope);
+      case v1::Envelope::kQuarterSignedOff:
+        return ApplySignOff(position, envelope);
+      case v1::Envelope::kSpcLimitsChanged:
+        return ApplySpcLimits(position, envelope);
       default:
         return absl::FailedPreconditionError(
             StrCat("event at position ", position,
@@ -412,6 +417,43 @@ class Applier {
     return absl::OkStatus();
   }
 
+  absl::Status ApplySignOff(uint64_t position, const v1::Envelope& envelope) {
+    const auto& so = envelope.quarter_signed_off();
+    std::string key = codec::RequestKey(codec::kSignOffRequest, so.sign_off_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();
+    if (absl::Status check = ValidateSignOff(*catalogue_, so); !check.ok()) {
+      Refuse(position, StrCat("sign-off ", so.sign_off_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    std::string value = codec::U64(position);
+    value.append(envelope.SerializeAsString());
+    batch_.Put(model_.sign_offs_,
+               codec::SignOffKey(*Quarter::Parse(so.quarter()), so.collaborative_id()), value);
+    PutReceipt(key, so.sign_off_id(), position, static_cast<uint32_t>(so.figures_size()),
+               envelope);
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplySpcLimits(uint64_t position, const v1::Envelope& envelope) {
+    const auto& c = envelope.spc_limits_changed();
+    std::string key = codec::RequestKey(codec::kSpcLimitsRequest, c.change_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();
+    if (absl::Status check = ValidateSpcLimitsChange(*catalogue_, c); !check.ok()) {
+      Refuse(position, StrCat("limits change ", c.change_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    std::string limits_key =
+        codec::SpcLimitsPrefix(c.measure_id(), c.collaborative_id(), c.ods_code());
+    limits_key.append(codec::U64(position));
+    batch_.Put(model_.spc_limits_, limits_key, envelope.SerializeAsString());
+    PutReceipt(key, c.change_id(), position, 1, envelope);
+    return absl::OkStatus();
+  }
+
   absl::Status ApplyLearning(uint64_t position, const v1::Envelope& envelope) {
     const v1::Learning& learning = envelope.learning_shared().learning();
     std::string key = codec::RequestKey(codec::kLearningRequest, learning.learning_id());
@@ -488,6 +530,8 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& di
   model->refused_ = h[8];
   model->history_ = h[9];
   model->publications_ = h[10];
+  model->sign_offs_ = h[11];
+  model->spc_limits_ = h[12];
 
   std::string schema;
   s = model->db_->Get(rocksdb::ReadOptions(), model->meta_, codec::kSchemaKey, &schema);
@@ -715,12 +759,53 @@ absl::StatusOr<std::optional<PublishedQuarter>> View::LatestPublication(Quarter 
   return out;
 }
 
+absl::StatusOr<std::vector<SignedOffQuarter>> View::SignOffs(Quarter quarter) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  const std::string prefix = codec::U64(static_cast<uint64_t>(quarter.index()));
+  std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->sign_offs_));
+  std::vector<SignedOffQuarter> out;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view value(it->value().data(), it->value().size());
+    SignedOffQuarter s;
+    auto position = codec::ParseU64(value.substr(0, 8));
+    if (value.size() < 8 || !position ||
+        !s.envelope.ParseFromArray(value.data() + 8, static_cast<int>(value.size() - 8))) {
+      return absl::DataLossError("read model: undecodable sign-off");
+    }
+    s.position = LogPosition(*position);
+    out.push_back(std::move(s));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "sign_offs");
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Envelope>> View::SpcLimitChanges(std::string_view measure_id,
+                                                               std::string_view collaborative_id,
+                                                               std::string_view ods_code) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  const std::string prefix = codec::SpcLimitsPrefix(measure_id, collaborative_id, ods_code);
+  std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->spc_limits_));
+  std::vector<v1::Envelope> out;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    v1::Envelope envelope;
+    if (!envelope.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("read model: undecodable limits change");
+    }
+    out.push_back(std::move(envelope));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "spc_limits");
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::Receipt>> View::Receipt(std::string_view id) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = model_->snapshot_;
   for (char kind : {codec::kSubmissionRequest, codec::kWithdrawalRequest,
                     codec::kCatalogueRequest, codec::kLearningRequest,
-                    codec::kPublicationRequest}) {
+                    codec::kPublicationRequest, codec::kSignOffRequest,
+                    codec::kSpcLimitsRequest}) {
     std::string value;
     auto s = model_->db_->Get(ro, model_->requests_, codec::RequestKey(kind, id), &value);
     if (s.IsNotFound()) continue;

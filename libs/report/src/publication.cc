@@ -58,15 +58,18 @@ std::vector<std::pair<FigureKey, const v1::Figure*>> FiguresOf(const v1::Quarter
   return out;
 }
 
-void Compare(const FigureKey& key, const v1::Figure* before, const v1::Figure* after,
-             std::vector<v1::Revision>& out) {
+}  // namespace
+
+void CompareFigures(const std::string& measure_id, const std::string& area,
+                    const v1::Figure* before, const v1::Figure* after,
+                    std::vector<v1::Revision>& out) {
   auto field = [&](const char* name, auto get) {
     std::optional<double> old_value = before ? get(*before) : std::nullopt;
     std::optional<double> new_value = after ? get(*after) : std::nullopt;
     if (old_value == new_value) return;
     v1::Revision r;
-    r.set_measure_id(key.first);
-    r.set_area(key.second);
+    r.set_measure_id(measure_id);
+    r.set_area(area);
     r.set_field(name);
     if (old_value) r.set_published(*old_value);
     if (new_value) r.set_current(*new_value);
@@ -82,7 +85,38 @@ void Compare(const FigureKey& key, const v1::Figure* before, const v1::Figure* a
   field("on_time", [](F f) -> O { return static_cast<double>(f.coverage().on_time()); });
 }
 
-}  // namespace
+v1::QuarterSignedOff SignOffFigures(const v1::QuarterlyReport& report,
+                                    const std::string& collaborative_id,
+                                    const std::string& sign_off_id) {
+  v1::QuarterSignedOff out;
+  out.set_sign_off_id(sign_off_id);
+  out.set_quarter(report.quarter());
+  out.set_collaborative_id(collaborative_id);
+  out.set_as_of_position(report.as_of_position());
+  for (const auto& [key, figure] : FiguresOf(report)) {
+    if (key.second != collaborative_id) continue;
+    v1::SignedOffFigure* f = out.add_figures();
+    f->set_measure_id(key.first);
+    f->set_numerator(figure->numerator());
+    f->set_denominator(figure->denominator());
+    if (figure->has_value()) f->set_value(figure->value());
+    f->set_reported(figure->coverage().reported());
+    f->set_expected(figure->coverage().expected());
+    f->set_on_time(figure->coverage().on_time());
+  }
+  return out;
+}
+
+v1::Figure FigureOf(const v1::SignedOffFigure& f) {
+  v1::Figure out;
+  out.set_numerator(f.numerator());
+  out.set_denominator(f.denominator());
+  if (f.has_value()) out.set_value(f.value());
+  out.mutable_coverage()->set_reported(f.reported());
+  out.mutable_coverage()->set_expected(f.expected());
+  out.mutable_coverage()->set_on_time(f.on_time());
+  return out;
+}
 
 std::vector<v1::Revision> Revisions(const v1::QuarterlyReport& published,
                                     const v1::QuarterlyReport& current) {
@@ -93,10 +127,10 @@ std::vector<v1::Revision> Revisions(const v1::QuarterlyReport& published,
   std::vector<v1::Revision> out;
   for (const auto& [key, figure] : before) {
     auto it = after_by_key.find(key);
-    Compare(key, figure, it == after_by_key.end() ? nullptr : it->second, out);
+    CompareFigures(key.first, key.second, figure, it == after_by_key.end() ? nullptr : it->second, out);
   }
   for (const auto& [key, figure] : after) {
-    if (before_by_key.count(key) == 0) Compare(key, nullptr, figure, out);
+    if (before_by_key.count(key) == 0) CompareFigures(key.first, key.second, nullptr, figure, out);
   }
   return out;
 }

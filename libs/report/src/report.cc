@@ -2,17 +2,21 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "psc/domain/aggregation.h"
 #include "psc/domain/strings.h"
 #include "psc/domain/timeliness.h"
-#include "psc/report/spc_chart.h"
 #include "psc/domain/violations.h"
+#include "psc/report/outstanding.h"
+#include "psc/report/publication.h"
+#include "psc/report/spc_chart.h"
+#include "psc/spc/spc.h"
 
 namespace psc::report {
 namespace {
@@ -102,11 +106,138 @@ void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quar
     series.set_measure_id(measure.id());
     series.set_to_month(last.ToString());
     auto chart = BuildSpcChart(view, series);
-    if (chart.ok() && chart->summary().points() > 0) *out->mutable_spc() = chart->summary();
+    if (chart.ok() && chart->summary().points() > 0) {
+      *out->mutable_spc() = chart->summary();
+      *out->mutable_spc_points() = std::move(*chart->mutable_points());
+      *out->mutable_spc_segments() = std::move(*chart->mutable_segments());
+      *out->mutable_chart_learning() = std::move(*chart->mutable_learning());
+    }
+  }
+
+  // Ratio measures: the collaboratives against the national rate.
+  if (measure.aggregation() == v1::AGGREGATION_RATIO && HasDenominator(measure) &&
+      out->national().denominator() > 0) {
+    std::vector<spc::FunnelUnit> units;
+    for (const v1::AreaFigure& area : out->collaboratives()) {
+      if (area.figure().denominator() <= 0) continue;
+      units.push_back({area.collaborative_id(), area.figure().numerator(),
+                       area.figure().denominator()});
+    }
+    const auto model = measure.unit() == v1::UNIT_PROPORTION ? spc::FunnelModel::kProportion
+                                                             : spc::FunnelModel::kRate;
+    auto funnel = spc::BuildFunnel(model, DisplayFactor(measure), out->national().numerator(),
+                                   out->national().denominator(), units);
+    if (funnel.ok()) {
+      v1::Funnel* f = out->mutable_funnel();
+      f->set_model(std::string(spc::Name(funnel->model)));
+      f->set_centre(funnel->centre);
+      f->set_display_factor(funnel->display_factor);
+      for (const spc::FunnelPoint& p : funnel->units) {
+        v1::FunnelUnit* u = f->add_units();
+        u->set_id(p.id);
+        u->set_numerator(p.numerator);
+        u->set_denominator(p.denominator);
+        u->set_value(p.value);
+        u->set_lower_95(p.band95.lower);
+        u->set_upper_95(p.band95.upper);
+        u->set_lower_998(p.band998.lower);
+        u->set_upper_998(p.band998.upper);
+        u->set_position_95(std::string(spc::Name(p.band95.position)));
+        u->set_position_998(std::string(spc::Name(p.band998.position)));
+      }
+    }
   }
 }
 
+// Each collaborative's latest sign-off, with the figures that differ now.
+absl::Status AddSignOffs(const projection::View& view, Quarter quarter,
+                         v1::QuarterlyReport& report) {
+  auto sign_offs = view.SignOffs(quarter);
+  if (!sign_offs.ok()) return sign_offs.status();
+  if (sign_offs->empty()) return absl::OkStatus();
+  // (measure, collaborative) -> the figure now.
+  std::map<std::pair<std::string, std::string>, const v1::Figure*> now;
+  for (const auto& type : report.types()) {
+    for (const auto& topic : type.topics()) {
+      for (const auto& m : topic.measures()) {
+        for (const auto& a : m.collaboratives()) {
+          now[{m.measure().id(), a.collaborative_id()}] = &a.figure();
+        }
+      }
+    }
+  }
+  for (const projection::SignedOffQuarter& s : *sign_offs) {
+    const v1::QuarterSignedOff& event = s.envelope.quarter_signed_off();
+    v1::SignOff* out = report.add_sign_offs();
+    out->set_collaborative_id(event.collaborative_id());
+    out->set_sign_off_id(event.sign_off_id());
+    out->set_position(s.position.value());
+    out->set_as_of_position(event.as_of_position());
+    *out->mutable_signed_off_at() = s.envelope.recorded_at();
+    out->set_principal(s.envelope.principal());
+    std::vector<v1::Revision> revisions;
+    std::set<std::string> signed_measures;
+    for (const v1::SignedOffFigure& f : event.figures()) {
+      signed_measures.insert(f.measure_id());
+      const v1::Figure before = FigureOf(f);
+      auto it = now.find({f.measure_id(), event.collaborative_id()});
+      CompareFigures(f.measure_id(), event.collaborative_id(), &before,
+                     it == now.end() ? nullptr : it->second, revisions);
+    }
+    for (const auto& [key, figure] : now) {
+      if (key.second == event.collaborative_id() && signed_measures.count(key.first) == 0) {
+        CompareFigures(key.first, key.second, nullptr, figure, revisions);
+      }
+    }
+    for (auto& r : revisions) *out->add_revisions() = std::move(r);
+  }
+  return absl::OkStatus();
+}
+
+// The latest publication before this report, with what has changed since.
+absl::Status AddPublicationNote(const projection::View& view, Quarter quarter,
+                                v1::QuarterlyReport& report) {
+  auto latest = view.LatestPublication(quarter);
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value()) return absl::OkStatus();
+  const v1::QuarterPublished& p = (*latest)->envelope.quarter_published();
+  v1::QuarterlyReport published;
+  if (!published.ParseFromString(p.report())) {
+    return absl::DataLossError(StrCat("publication ", p.publication_id(), ": undecodable report"));
+  }
+  v1::PublicationNote* note = report.mutable_publication();
+  note->set_publication_id(p.publication_id());
+  note->set_position((*latest)->position.value());
+  note->set_as_of_position(p.as_of_position());
+  for (auto& r : Revisions(published, report)) *note->add_revisions() = std::move(r);
+  return absl::OkStatus();
+}
+
+// Outstanding returns of each month of the quarter.
+absl::Status AddOutstanding(const projection::View& view, Quarter quarter,
+                            v1::QuarterlyReport& report) {
+  for (Month m = quarter.FirstMonth(); m <= quarter.LastMonth(); m = m.Plus(1)) {
+    v1::ListOutstandingReturnsRequest request;
+    request.set_month(m.ToString());
+    auto returns = BuildOutstandingReturns(view, request);
+    if (!returns.ok()) return returns.status();
+    *report.add_outstanding() = std::move(*returns);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+v1::LearningItem LearningItemOf(const v1::Learning& l) {
+  v1::LearningItem item;
+  item.set_learning_id(l.learning_id());
+  item.set_kind(l.kind());
+  item.set_month(l.month());
+  item.set_title(l.title());
+  *item.mutable_measure_ids() = l.measure_ids();
+  item.set_collaborative_id(l.collaborative_id());
+  return item;
+}
 
 // The quarter's learning: summarised by collaborative and topic, and listed
 // beside each measure it is linked to.
@@ -117,14 +248,7 @@ absl::Status AddLearning(const projection::View& view, Quarter quarter, v1::Quar
   for (const v1::Learning& l : *all) {
     auto month = Month::Parse(l.month());
     if (!month || *month < quarter.FirstMonth() || *month > quarter.LastMonth()) continue;
-    v1::LearningItem item;
-    item.set_learning_id(l.learning_id());
-    item.set_kind(l.kind());
-    item.set_month(l.month());
-    item.set_title(l.title());
-    *item.mutable_measure_ids() = l.measure_ids();
-    item.set_collaborative_id(l.collaborative_id());
-    items.push_back(std::move(item));
+    items.push_back(LearningItemOf(l));
   }
   std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
     return std::tie(a.month(), a.learning_id()) < std::tie(b.month(), b.learning_id());
@@ -206,6 +330,9 @@ absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View&
     *report.add_collaboratives() = collaborative;
   }
   if (auto s = AddLearning(view, quarter, report); !s.ok()) return s;
+  if (auto s = AddSignOffs(view, quarter, report); !s.ok()) return s;
+  if (auto s = AddOutstanding(view, quarter, report); !s.ok()) return s;
+  if (auto s = AddPublicationNote(view, quarter, report); !s.ok()) return s;
   return report;
 }
 

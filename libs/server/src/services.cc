@@ -107,6 +107,14 @@ grpc::Status CatalogServiceImpl::GetCatalogue(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status CatalogServiceImpl::ChangeSpcLimits(grpc::ServerContext* context,
+                                                 const v1::ChangeSpcLimitsRequest* request,
+                                                 v1::Receipt* response) {
+  if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
+  auto receipt = gateway_.ChangeSpcLimits(request->change(), PrincipalOf(*context));
+  return Reply(std::move(receipt), response);
+}
+
 grpc::Status AwaitReadModel(const projection::ReadModel& model, const grpc::ServerContext& context,
                             uint64_t position) {
   if (position == 0 || model.WaitFor(LogPosition(position), WaitDeadline(context))) {
@@ -251,22 +259,60 @@ grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context
     *envelope.mutable_quarter_published() =
         report::FreezeQuarter(*report, request->publication_id(), request->public_());
   }
+  const auto rows = static_cast<uint32_t>(envelope.quarter_published().renderings_size());
+  return AppendAndWait(*context, request->publication_id(), std::move(envelope), rows, response);
+}
+
+grpc::Status PublicationServiceImpl::AppendAndWait(grpc::ServerContext& context,
+                                                   const std::string& id, v1::Envelope envelope,
+                                                   uint32_t rows, v1::Receipt* response) {
   envelope.set_event_id(eventlog::RandomId());
-  auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch())
-                 .count();
-  envelope.mutable_recorded_at()->set_seconds(now / 1'000'000'000);
-  envelope.mutable_recorded_at()->set_nanos(static_cast<int32_t>(now % 1'000'000'000));
-  envelope.set_principal("local");
-  auto position = log_.Append(request->publication_id(), envelope.SerializeAsString());
+  *envelope.mutable_recorded_at() = ToTimestamp(clock_.Now());
+  envelope.set_principal(PrincipalOf(context));
+  auto position = log_.Append(id, envelope.SerializeAsString());
   if (!position.ok()) return ToGrpcStatus(position.status());
-  // Answer once the publication can be fetched from this read model.
-  model_.WaitFor(*position, WaitDeadline(*context));
-  response->set_id(request->publication_id());
+  // Answer once the event can be read back from this read model.
+  model_.WaitFor(*position, WaitDeadline(context));
+  response->set_id(id);
   response->set_position(position->value());
-  response->set_rows_accepted(
-      static_cast<uint32_t>(envelope.quarter_published().renderings_size()));
+  response->set_rows_accepted(rows);
   *response->mutable_recorded_at() = envelope.recorded_at();
   return grpc::Status::OK;
+}
+
+grpc::Status PublicationServiceImpl::SignOffQuarter(grpc::ServerContext* context,
+                                                    const v1::SignOffQuarterRequest* request,
+                                                    v1::Receipt* response) {
+  if (!IsValidClientId(request->sign_off_id())) {
+    return ToGrpcStatus(InvalidField("sign_off_id", "INVALID_ID",
+                                     "must be 1..128 characters of A-Z a-z 0-9 . _ : -"));
+  }
+  auto quarter = QuarterField(request->quarter());
+  if (!quarter.ok()) return ToGrpcStatus(quarter.status());
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
+  std::lock_guard serial(publish_mu_);
+  v1::Envelope envelope;
+  {
+    auto view = model_.Snapshot();
+    auto known = view.Receipt(request->sign_off_id());
+    if (!known.ok()) return ToGrpcStatus(known.status());
+    if (known->has_value()) {
+      *response = **known;
+      response->set_duplicate(true);
+      return grpc::Status::OK;
+    }
+    if (view.catalogue().FindCollaborative(request->collaborative_id()) == nullptr) {
+      return ToGrpcStatus(InvalidField(
+          "collaborative_id", "UNKNOWN_COLLABORATIVE",
+          StrCat("collaborative '", request->collaborative_id(), "' is not registered")));
+    }
+    auto report = report::BuildQuarterlyReport(view, *quarter);
+    if (!report.ok()) return ToGrpcStatus(report.status());
+    *envelope.mutable_quarter_signed_off() =
+        report::SignOffFigures(*report, request->collaborative_id(), request->sign_off_id());
+  }
+  const auto rows = static_cast<uint32_t>(envelope.quarter_signed_off().figures_size());
+  return AppendAndWait(*context, request->sign_off_id(), std::move(envelope), rows, response);
 }
 
 grpc::Status PublicationServiceImpl::GetPublication(grpc::ServerContext* context,

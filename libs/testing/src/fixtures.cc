@@ -132,6 +132,19 @@ std::string EventOf(const v1::ObservationsWithdrawn& withdrawal) {
   return e.SerializeAsString();
 }
 
+std::string EventOf(const v1::QuarterSignedOff& sign_off) {
+  v1::Envelope e = BaseEnvelope();
+  *e.mutable_quarter_signed_off() = sign_off;
+  return e.SerializeAsString();
+}
+
+std::string EventOf(const v1::SpcLimitsChanged& change, const std::string& principal) {
+  v1::Envelope e = BaseEnvelope();
+  e.set_principal(principal);
+  *e.mutable_spc_limits_changed() = change;
+  return e.SerializeAsString();
+}
+
 v1::ObservationsWithdrawn Withdrawal(const std::string& id, std::vector<v1::ObservationKey> keys,
                                      const std::string& reason) {
   v1::ObservationsWithdrawn w;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "google/protobuf/timestamp.pb.h"
 #include "psc/domain/period.h"
 
 namespace psc {
@@ -61,5 +62,8 @@ Month LondonMonth(TimePoint t);
 TimePoint LondonMidnight(Month m, int day);
 // A UTC instant from calendar fields, for tests and fixtures.
 TimePoint UtcTime(int year, int month, int day, int hour = 0, int minute = 0, int second = 0);
+
+// `t` as a protobuf Timestamp (UTC, nanoseconds kept), as events record it.
+google::protobuf::Timestamp ToTimestamp(TimePoint t);
 
 }  // namespace psc

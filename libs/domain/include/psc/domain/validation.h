@@ -49,6 +49,18 @@ absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::Observatio
 // QuarterPublished.
 absl::Status ValidatePublication(const v1::QuarterPublished& published);
 
+// Checks a collaborative's sign-off: id, quarter, a registered
+// collaborative, and figures naming defined measures, each at most once.
+// Fields named as in QuarterSignedOff.
+absl::Status ValidateSignOff(const Catalogue& catalogue, const v1::QuarterSignedOff& s);
+
+// Checks a change of an XmR chart's limits: id; a defined measure; a
+// registered collaborative or organisation when scoped; a well-formed
+// rebase_month; fix_after_points 0, -1 or >= 2; a rebase or a fix (or both);
+// a reason of 1..500 characters. Fields are named `<prefix><field>`.
+absl::Status ValidateSpcLimitsChange(const Catalogue& catalogue, const v1::SpcLimitsChanged& c,
+                                     std::string_view prefix = "");
+
 // Limits that never refuse: for replaying events already on the log.
 inline constexpr SubmissionLimits kNoLimits{SIZE_MAX, SIZE_MAX};
 

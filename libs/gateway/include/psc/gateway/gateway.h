@@ -82,6 +82,11 @@ class Gateway {
   absl::StatusOr<v1::Receipt> ChangeCatalogue(v1::CatalogueChanged change,
                                               const std::string& principal);
 
+  // Rebases or fixes the limits of one series' XmR chart; a known change id
+  // answers its original receipt.
+  absl::StatusOr<v1::Receipt> ChangeSpcLimits(v1::SpcLimitsChanged change,
+                                              const std::string& principal);
+
   // The catalogue as of the fold's position.
   std::shared_ptr<const Catalogue> catalogue() const;
   // Position of the fold.
@@ -109,7 +114,7 @@ class Gateway {
   mutable std::condition_variable folded_cv_;
   uint64_t position_ = 0;
   std::shared_ptr<const Catalogue> catalogue_;
-  // Request key ('s'/'l'/'c' + id) -> its receipt, for every request on the
+  // Request key ('s'/'l'/'c'/'w'/'x' + id) -> its receipt, for every request on the
   // log.
   std::unordered_map<std::string, v1::Receipt> receipts_;
   std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_;

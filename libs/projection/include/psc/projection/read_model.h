@@ -76,6 +76,12 @@ struct PublishedQuarter {
   LogPosition position;
 };
 
+// A collaborative's latest sign-off of a quarter.
+struct SignedOffQuarter {
+  v1::Envelope envelope;  // holds the QuarterSignedOff, when and by whom
+  LogPosition position;
+};
+
 class ReadModel;
 
 // A consistent view of the read model at one position. Holds a shared lock:
@@ -94,6 +100,13 @@ class View {
   absl::StatusOr<std::vector<v1::Learning>> Learning() const;
   // The latest publication of a quarter, if any.
   absl::StatusOr<std::optional<PublishedQuarter>> LatestPublication(Quarter quarter) const;
+  // Each collaborative's latest sign-off of `quarter`, by collaborative id.
+  absl::StatusOr<std::vector<SignedOffQuarter>> SignOffs(Quarter quarter) const;
+  // Every SpcLimitsChanged event of one series, in log order: the national
+  // series when both scope ids are empty.
+  absl::StatusOr<std::vector<v1::Envelope>> SpcLimitChanges(std::string_view measure_id,
+                                                           std::string_view collaborative_id,
+                                                           std::string_view ods_code) const;
   // Every change of one stored value, oldest first (empty when none).
   absl::StatusOr<std::vector<v1::ValueChange>> History(std::string_view measure_id,
                                                       std::string_view ods_code, Month month) const;
@@ -161,6 +174,8 @@ class ReadModel {
   rocksdb::ColumnFamilyHandle* refused_ = nullptr;
   rocksdb::ColumnFamilyHandle* history_ = nullptr;
   rocksdb::ColumnFamilyHandle* publications_ = nullptr;
+  rocksdb::ColumnFamilyHandle* sign_offs_ = nullptr;
+  rocksdb::ColumnFamilyHandle* spc_limits_ = nullptr;
 
   // The mirror, guarded by mu_ (readers share; Apply merges exclusively).
   mutable std::shared_mutex mu_;

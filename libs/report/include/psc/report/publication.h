@@ -29,4 +29,21 @@ v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,
 std::vector<v1::Revision> Revisions(const v1::QuarterlyReport& published,
                                     const v1::QuarterlyReport& current);
 
+// Appends to `out` a Revision for each field (numerator, denominator, value,
+// reported, expected, on_time) that differs between `before` and `after`;
+// a missing side (nullptr) lists every field of the other with its own
+// side absent.
+void CompareFigures(const std::string& measure_id, const std::string& area,
+                    const v1::Figure* before, const v1::Figure* after,
+                    std::vector<v1::Revision>& out);
+
+// The sign-off event of `collaborative_id`'s figures in `report`: one per
+// measure the collaborative appears under, in report order.
+v1::QuarterSignedOff SignOffFigures(const v1::QuarterlyReport& report,
+                                    const std::string& collaborative_id,
+                                    const std::string& sign_off_id);
+
+// A signed-off figure as a report Figure.
+v1::Figure FigureOf(const v1::SignedOffFigure& f);
+
 }  // namespace psc::report

@@ -47,6 +47,9 @@ class CatalogServiceImpl final : public v1::CatalogService::Service {
                                v1::Receipt* response) override;
   grpc::Status GetCatalogue(grpc::ServerContext* context, const v1::GetCatalogueRequest* request,
                             v1::Catalogue* response) override;
+  grpc::Status ChangeSpcLimits(grpc::ServerContext* context,
+                               const v1::ChangeSpcLimitsRequest* request,
+                               v1::Receipt* response) override;
 
  private:
   gateway::Gateway& gateway_;
@@ -89,12 +92,20 @@ class PublicationServiceImpl final : public v1::PublicationService::Service {
   grpc::Status GetPublication(grpc::ServerContext* context,
                               const v1::GetPublicationRequest* request,
                               v1::Publication* response) override;
+  grpc::Status SignOffQuarter(grpc::ServerContext* context,
+                              const v1::SignOffQuarterRequest* request,
+                              v1::Receipt* response) override;
 
  private:
+  // Appends an event built from the read model under `id`, and answers once
+  // this read model has applied it.
+  grpc::Status AppendAndWait(grpc::ServerContext& context, const std::string& id,
+                             v1::Envelope envelope, uint32_t rows, v1::Receipt* response);
+
   projection::ReadModel& model_;
   eventlog::EventLog& log_;
   const Clock& clock_;
-  std::mutex publish_mu_;  // one publication at a time per process
+  std::mutex publish_mu_;  // one publication or sign-off at a time per process
 };
 
 // When a wait for a position must end: the call's deadline, at most

@@ -39,6 +39,9 @@ std::string EventOf(const v1::CatalogueChanged& change);
 std::string EventOf(const v1::ObservationsSubmitted& batch);
 std::string EventOf(const v1::Learning& learning);
 std::string EventOf(const v1::ObservationsWithdrawn& withdrawal);
+std::string EventOf(const v1::QuarterSignedOff& sign_off);
+// A limits change recorded by `principal` (its author on the chart).
+std::string EventOf(const v1::SpcLimitsChanged& change, const std::string& principal = "local");
 // Recorded at `recorded_unix_seconds` by `principal`.
 std::string EventOf(const v1::ObservationsSubmitted& batch, int64_t recorded_unix_seconds,
                     const std::string& principal);
