@@ -42,10 +42,10 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   CommandResult load = Psc({"catalogue", "load", ::psc::testing::SourcePath("examples/catalogue.json")});
   ASSERT_EQ(load.code, 0) << load.output;
-  EXPECT_THAT(load.output, HasSubstr("example-catalogue-1: position 1, 18 rows"));
+  EXPECT_THAT(load.output, HasSubstr("example-catalogue-1: position 1, 19 rows"));
 
   // 2 topics + 2 collaboratives + 3 organisations + 3 measures + 8
-  // enrolments = 18 rows.
+  // enrolments + 1 membership = 19 rows.
   // Two bad rows of three: the whole file is refused by line, nothing sent.
   CommandResult bad = Psc({"submit", "--csv", ::psc::testing::SourcePath("examples/return-with-errors.csv")});
   EXPECT_EQ(bad.code, 1) << bad.output;

@@ -285,6 +285,67 @@ TEST_F(PscdTest, PublishedQuarterIsFrozenAndRevisionsAreListed) {
   EXPECT_EQ(public_publication.revisions_size(), 0);
 }
 
+TEST_F(PscdTest, MembershipChangeMovesCollaborativeFiguresAndNotTheNation) {
+  Start();
+  LoadCatalogue();
+  Submit(Submission("q1", {Obs("RHM", "falls-count.v1", "2024-04", 5),
+                           Obs("RHM", "falls-count.v1", "2024-05", 3),
+                           Obs("RHM", "falls-count.v1", "2024-06", 2),
+                           Obs("RDZ", "falls-count.v1", "2024-04", 4),
+                           Obs("RTH", "falls-count.v1", "2024-04", 1),
+                           Obs("RHM", "staff-trained.v1", "2024-04", 10),
+                           Obs("RHM", "staff-trained.v1", "2024-06", 12),
+                           Obs("RDZ", "staff-trained.v1", "2024-05", 7),
+                           Obs("RTH", "staff-trained.v1", "2024-04", 3)}));
+  // 2024/25 Q1 before: falls wessex RHM 5+3+2 + RDZ 4 = 14, oxford 1;
+  // staff trained (last) wessex RHM's June 12 + RDZ's 7 = 19, oxford 3.
+  auto before = Report("2024/25 Q1", 2).report();
+  const auto* falls = FindMeasure(before, "falls-count.v1");
+  ASSERT_NE(falls, nullptr);
+  EXPECT_EQ(AreaOf(*falls, "wessex")->numerator(), 14);
+  EXPECT_EQ(AreaOf(*falls, "oxford")->numerator(), 1);
+  EXPECT_EQ(falls->national().numerator(), 15);
+  EXPECT_EQ(AreaOf(*FindMeasure(before, "staff-trained.v1"), "wessex")->numerator(), 19);
+
+  // Recorded afterwards: RHM belongs to oxford from May 2024.
+  v1::ChangeCatalogueRequest move;
+  move.mutable_change()->set_change_id("rhm-to-oxford");
+  auto* membership = move.mutable_change()->add_memberships();
+  membership->set_ods_code("RHM");
+  membership->set_collaborative_id("oxford");
+  membership->set_from_month("2024-05");
+  v1::Receipt moved;
+  auto status = server_.catalog->ChangeCatalogue(Ctx().get(), move, &moved);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(moved.rows_accepted(), 1u);
+
+  // After: RHM's May and June go to oxford, April stays. Falls wessex 5 + 4
+  // = 9 of 4 org-months expected (RDZ 3, RHM 1), oxford 1 + 3 + 2 = 6 of 8
+  // (RTH 3, R1A 3, RHM 2); staff trained: RHM's June 12 is oxford's now,
+  // wessex 7, oxford 15. The nation: 15 of 12 and 22, as before.
+  auto after = Report("2024/25 Q1", moved.position()).report();
+  falls = FindMeasure(after, "falls-count.v1");
+  ASSERT_NE(falls, nullptr);
+  EXPECT_EQ(AreaOf(*falls, "wessex")->numerator(), 9);
+  EXPECT_EQ(AreaOf(*falls, "wessex")->coverage().expected(), 4);
+  EXPECT_EQ(AreaOf(*falls, "oxford")->numerator(), 6);
+  EXPECT_EQ(AreaOf(*falls, "oxford")->coverage().expected(), 8);
+  EXPECT_EQ(falls->national().numerator(), 15);
+  EXPECT_EQ(falls->national().coverage().expected(), 12);
+  const auto* trained = FindMeasure(after, "staff-trained.v1");
+  EXPECT_EQ(AreaOf(*trained, "wessex")->numerator(), 7);
+  EXPECT_EQ(AreaOf(*trained, "oxford")->numerator(), 15);
+  EXPECT_EQ(trained->national().numerator(), 22);
+
+  v1::GetCatalogueRequest get;
+  get.set_min_position(moved.position());
+  v1::Catalogue catalogue;
+  ASSERT_TRUE(server_.catalog->GetCatalogue(Ctx().get(), get, &catalogue).ok());
+  ASSERT_EQ(catalogue.memberships_size(), 1);
+  EXPECT_EQ(catalogue.memberships(0).collaborative_id(), "oxford");
+  EXPECT_EQ(catalogue.memberships(0).from_month(), "2024-05");
+}
+
 TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {
   Start();
   LoadCatalogue();

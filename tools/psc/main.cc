@@ -147,6 +147,7 @@ int CmdSubmit(Client& client, server::Flags& flags) {
   *as_change.mutable_organisations() = catalogue_proto.organisations();
   *as_change.mutable_measures() = catalogue_proto.measures();
   *as_change.mutable_enrolments() = catalogue_proto.enrolments();
+  *as_change.mutable_memberships() = catalogue_proto.memberships();
   catalogue.Apply(as_change);
 
   const size_t chunk = SubmissionLimits().max_rows;

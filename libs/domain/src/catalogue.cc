@@ -35,11 +35,32 @@ bool Known(const Map& registered, const List& in_change, int before, std::string
   return false;
 }
 
+// Why an entity registered again with another definition is refused.
+template <typename Entity>
+std::string ChangedDefinition(const std::string& id, const Entity&, const Entity&) {
+  return StrCat("'", id, "' is already registered with a different definition; "
+                         "a changed definition needs a new id");
+}
+
+// An organisation keeps its registered collaborative: a move is a membership.
+std::string ChangedOrganisation(const std::string& id, const v1::Organisation& registered,
+                                const v1::Organisation& again) {
+  if (registered.collaborative_id() == again.collaborative_id()) {
+    return ChangedDefinition(id, registered, again);
+  }
+  return StrCat("'", id, "' is already registered in collaborative '",
+                registered.collaborative_id(), "'; to record that it belongs to '",
+                again.collaborative_id(), "' from some month, add a membership "
+                "(memberships[]) instead of registering it again");
+}
+
 // Checks that a list registers each id at most once with one definition,
-// and that ids already registered keep their definition.
-template <typename Map, typename List, typename IdOf>
+// and that ids already registered keep their definition (`describe` says
+// why one changed is refused).
+template <typename Map, typename List, typename IdOf, typename Describe>
 void CheckUnique(const Map& registered, const List& list, std::string_view prefix,
-                 std::string_view name, std::string_view id_field, IdOf id_of, Violations& v) {
+                 std::string_view name, std::string_view id_field, IdOf id_of,
+                 Describe describe, Violations& v) {
   std::map<std::string, int, std::less<>> seen;
   for (int i = 0; i < list.size(); ++i) {
     const auto& item = list.Get(i);
@@ -47,8 +68,7 @@ void CheckUnique(const Map& registered, const List& list, std::string_view prefi
     auto it = registered.find(id);
     if (it != registered.end() && !Same(it->second, item)) {
       v.Add(Path(prefix, name, i, id_field), "CONFLICTING_DEFINITION",
-            StrCat("'", id, "' is already registered with a different definition; "
-                                  "a changed definition needs a new id"));
+            describe(id, it->second, item));
     }
     auto [prev, inserted] = seen.emplace(id, i);
     if (!inserted && !Same(list.Get(prev->second), item)) {
@@ -105,18 +125,111 @@ void CheckMeasureShape(const v1::Measure& m, std::string_view prefix, int i, Vio
   }
 }
 
-}  // namespace
-
-std::optional<EnrolmentSpan> SpanOf(const v1::Enrolment& e) {
-  auto from = Month::Parse(e.from_month());
+std::optional<MonthSpan> ParseSpan(std::string_view from_month, std::string_view to_month) {
+  auto from = Month::Parse(from_month);
   if (!from) return std::nullopt;
-  EnrolmentSpan span{*from, std::nullopt};
-  if (!e.to_month().empty()) {
-    auto to = Month::Parse(e.to_month());
+  MonthSpan span{*from, std::nullopt};
+  if (!to_month.empty()) {
+    auto to = Month::Parse(to_month);
     if (!to || *to < *from) return std::nullopt;
     span.to = *to;
   }
   return span;
+}
+
+// The months of `<list>[i]`, or nullopt after naming what is wrong with
+// them.
+std::optional<MonthSpan> CheckSpan(std::string_view from_month, std::string_view to_month,
+                                   std::string_view prefix, std::string_view list, int i,
+                                   Violations& v) {
+  if (auto span = ParseSpan(from_month, to_month)) return span;
+  auto from = Month::Parse(from_month);
+  if (!from) {
+    v.Add(Path(prefix, list, i, "from_month"), "MALFORMED_MONTH",
+          StrCat("'", from_month, "' is not a month YYYY-MM"));
+  }
+  auto to = Month::Parse(to_month);
+  if (!to_month.empty() && !to) {
+    v.Add(Path(prefix, list, i, "to_month"), "MALFORMED_MONTH",
+          StrCat("'", to_month, "' is not a month YYYY-MM"));
+  } else if (from && to) {
+    v.Add(Path(prefix, list, i, "to_month"), "INVALID_RANGE",
+          StrCat("to_month ", to_month, " is before from_month ", from_month));
+  }
+  return std::nullopt;
+}
+
+// The collaborative of `month` in a timeline (see Catalogue::Timeline):
+// nullptr for the registered one.
+const std::string* RunAt(const std::map<Month, std::string>& timeline, Month month) {
+  auto it = timeline.upper_bound(month);
+  if (it == timeline.begin()) return nullptr;
+  --it;
+  return it->second.empty() ? nullptr : &it->second;
+}
+
+// Sets the collaborative of the months of `span` in a timeline, keeping
+// adjacent runs distinct.
+void Assign(std::map<Month, std::string>& timeline, const MonthSpan& span,
+            const std::string& collaborative) {
+  if (span.to) {
+    const Month after = span.to->Plus(1);
+    const std::string* then = RunAt(timeline, after);
+    timeline.try_emplace(after, then == nullptr ? std::string() : *then);
+    timeline.erase(timeline.lower_bound(span.from), timeline.lower_bound(after));
+  } else {
+    timeline.erase(timeline.lower_bound(span.from), timeline.end());
+  }
+  timeline[span.from] = collaborative;
+  const std::string* previous = nullptr;  // the registered collaborative
+  static const std::string kRegistered;
+  for (auto it = timeline.begin(); it != timeline.end();) {
+    if (it->second == (previous == nullptr ? kRegistered : *previous)) {
+      it = timeline.erase(it);
+    } else {
+      previous = &it->second;
+      ++it;
+    }
+  }
+}
+
+// Calls fn(run, collaborative) for each run of the months of `span` that
+// one collaborative holds in `timeline` (nullptr: no membership records),
+// in month order; `registered` stands for "".
+template <typename Fn>
+void ForEachRun(const std::map<Month, std::string>* timeline, const std::string& registered,
+                const MonthSpan& span, Fn fn) {
+  static const std::map<Month, std::string> kEmpty;
+  if (timeline == nullptr) timeline = &kEmpty;
+  auto resolve = [&](const std::string& c) -> const std::string& {
+    return c.empty() ? registered : c;
+  };
+  const std::string* at = RunAt(*timeline, span.from);
+  const std::string* current = at == nullptr ? &registered : at;
+  Month from = span.from;
+  for (auto next = timeline->upper_bound(span.from);
+       next != timeline->end() && (!span.to || next->first <= *span.to); ++next) {
+    fn(MonthSpan{from, next->first.Plus(-1)}, *current);
+    from = next->first;
+    current = &resolve(next->second);
+  }
+  fn(MonthSpan{from, span.to}, *current);
+}
+
+void Bump(std::map<Month, int64_t>& delta, Month month, int64_t by) {
+  auto it = delta.try_emplace(month, 0).first;
+  it->second += by;
+  if (it->second == 0) delta.erase(it);
+}
+
+}  // namespace
+
+std::optional<MonthSpan> SpanOf(const v1::Enrolment& e) {
+  return ParseSpan(e.from_month(), e.to_month());
+}
+
+std::optional<MonthSpan> SpanOf(const v1::Membership& m) {
+  return ParseSpan(m.from_month(), m.to_month());
 }
 
 absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_view prefix) const {
@@ -125,10 +238,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     v.Add(StrCat(prefix, "change_id"), "INVALID_ID",
           "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
   }
-  const int entries = change.topics_size() + change.collaboratives_size() +
-                      change.organisations_size() + change.measures_size() +
-                      change.enrolments_size();
-  if (entries == 0) {
+  if (EntriesIn(change) == 0) {
     v.Add(StrCat(prefix, "topics"), "EMPTY_CHANGE", "the change registers nothing");
   }
 
@@ -144,7 +254,8 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     }
     CheckName(t.name(), Path(prefix, "topics", i, "name"), v);
   }
-  CheckUnique(topics_, change.topics(), prefix, "topics", "id", topic_id, v);
+  CheckUnique(topics_, change.topics(), prefix, "topics", "id", topic_id,
+              ChangedDefinition<v1::Topic>, v);
 
   for (int i = 0; i < change.collaboratives_size(); ++i) {
     const auto& c = change.collaboratives(i);
@@ -155,7 +266,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     CheckName(c.name(), Path(prefix, "collaboratives", i, "name"), v);
   }
   CheckUnique(collaboratives_, change.collaboratives(), prefix, "collaboratives", "id", collab_id,
-              v);
+              ChangedDefinition<v1::Collaborative>, v);
 
   for (int i = 0; i < change.organisations_size(); ++i) {
     const auto& o = change.organisations(i);
@@ -175,7 +286,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     }
   }
   CheckUnique(organisations_, change.organisations(), prefix, "organisations", "ods_code", org_id,
-              v);
+              ChangedOrganisation, v);
 
   for (int i = 0; i < change.measures_size(); ++i) {
     const auto& m = change.measures(i);
@@ -190,36 +301,30 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     }
     CheckMeasureShape(m, prefix, i, v);
   }
-  CheckUnique(measures_, change.measures(), prefix, "measures", "id", measure_id, v);
+  CheckUnique(measures_, change.measures(), prefix, "measures", "id", measure_id,
+              ChangedDefinition<v1::Measure>, v);
 
-  std::map<EnrolmentKey, std::vector<std::pair<int, EnrolmentSpan>>> in_change;
+  auto known_org = [&](const std::string& ods, std::string_view list, int i) {
+    if (Known(organisations_, change.organisations(), change.organisations_size(), ods, org_id)) {
+      return true;
+    }
+    v.Add(Path(prefix, list, i, "ods_code"), "UNKNOWN_ORGANISATION",
+          StrCat("organisation '", ods, "' is not registered"));
+    return false;
+  };
+
+  std::map<EnrolmentKey, std::vector<std::pair<int, MonthSpan>>> in_change;
   for (int i = 0; i < change.enrolments_size(); ++i) {
     const auto& e = change.enrolments(i);
-    bool ok = true;
-    if (!Known(organisations_, change.organisations(), change.organisations_size(), e.ods_code(),
-               org_id)) {
-      v.Add(Path(prefix, "enrolments", i, "ods_code"), "UNKNOWN_ORGANISATION",
-            StrCat("organisation '", e.ods_code(), "' is not registered"));
-      ok = false;
-    }
+    bool ok = known_org(e.ods_code(), "enrolments", i);
     if (!Known(measures_, change.measures(), change.measures_size(), e.measure_id(),
                measure_id)) {
       v.Add(Path(prefix, "enrolments", i, "measure_id"), "UNKNOWN_MEASURE",
             StrCat("measure '", e.measure_id(), "' is not defined"));
       ok = false;
     }
-    auto span = SpanOf(e);
-    if (!span) {
-      if (!Month::Parse(e.from_month())) {
-        v.Add(Path(prefix, "enrolments", i, "from_month"), "MALFORMED_MONTH",
-              StrCat("'", e.from_month(), "' is not a month YYYY-MM"));
-      } else {
-        v.Add(Path(prefix, "enrolments", i, "to_month"), "MALFORMED_MONTH",
-              StrCat("'", e.to_month(), "' is not a month YYYY-MM on or after from_month"));
-      }
-      continue;
-    }
-    if (!ok) continue;
+    auto span = CheckSpan(e.from_month(), e.to_month(), prefix, "enrolments", i, v);
+    if (!span || !ok) continue;
     EnrolmentKey key{e.measure_id(), e.ods_code()};
     auto existing = enrolments_.find(key);
     bool duplicate = false;
@@ -243,6 +348,18 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     }
     in_change[key].emplace_back(i, *span);
   }
+
+  // Memberships never conflict: a later one overrides an earlier one.
+  for (int i = 0; i < change.memberships_size(); ++i) {
+    const auto& m = change.memberships(i);
+    known_org(m.ods_code(), "memberships", i);
+    if (!Known(collaboratives_, change.collaboratives(), change.collaboratives_size(),
+               m.collaborative_id(), collab_id)) {
+      v.Add(Path(prefix, "memberships", i, "collaborative_id"), "UNKNOWN_COLLABORATIVE",
+            StrCat("collaborative '", m.collaborative_id(), "' is not registered"));
+    }
+    CheckSpan(m.from_month(), m.to_month(), prefix, "memberships", i, v);
+  }
   return v.ToStatus("catalogue change refused");
 }
 
@@ -253,18 +370,49 @@ void Catalogue::Apply(const v1::CatalogueChanged& change) {
   for (const auto& m : change.measures()) measures_.try_emplace(m.id(), m);
   for (const auto& e : change.enrolments()) {
     auto span = SpanOf(e);
-    if (!span) continue;
+    if (!span || FindOrganisation(e.ods_code()) == nullptr) continue;
     auto& spans = enrolments_[{e.measure_id(), e.ods_code()}];
     bool known = false;
     for (const auto& s : spans) known = known || s == *span;
     if (known) continue;
     spans.push_back(*span);
-    const v1::Organisation* org = FindOrganisation(e.ods_code());
-    if (org == nullptr) continue;
-    auto& delta = enrolled_delta_[e.measure_id()][org->collaborative_id()];
-    delta[span->from] += 1;
-    if (span->to) delta[span->to->Plus(1)] -= 1;
+    measures_enrolled_[e.ods_code()].insert(e.measure_id());
+    CountEnrolment(e.measure_id(), e.ods_code(), *span, +1);
   }
+  for (const auto& m : change.memberships()) {
+    auto span = SpanOf(m);
+    if (!span || FindOrganisation(m.ods_code()) == nullptr) continue;
+    // Take the organisation's enrolled months out of the counts, move them,
+    // and count them again under the new timeline.
+    auto count_all = [&](int sign) {
+      auto measures = measures_enrolled_.find(m.ods_code());
+      if (measures == measures_enrolled_.end()) return;
+      for (const std::string& measure : measures->second) {
+        for (const MonthSpan& s : enrolments_.find(EnrolmentKey{measure, m.ods_code()})->second) {
+          CountEnrolment(measure, m.ods_code(), s, sign);
+        }
+      }
+    };
+    count_all(-1);
+    Assign(timelines_[m.ods_code()], *span, m.collaborative_id());
+    count_all(+1);
+  }
+}
+
+void Catalogue::CountEnrolment(const std::string& measure_id, const std::string& ods_code,
+                               const MonthSpan& span, int sign) {
+  const v1::Organisation* org = FindOrganisation(ods_code);
+  if (org == nullptr) return;
+  auto timeline = timelines_.find(ods_code);
+  auto& by_collaborative = enrolled_delta_[measure_id];
+  ForEachRun(timeline == timelines_.end() ? nullptr : &timeline->second, org->collaborative_id(),
+             span, [&](const MonthSpan& run, const std::string& collaborative) {
+               auto delta = by_collaborative.try_emplace(collaborative).first;
+               Bump(delta->second, run.from, sign);
+               if (run.to) Bump(delta->second, run.to->Plus(1), -sign);
+               if (delta->second.empty()) by_collaborative.erase(delta);
+             });
+  if (by_collaborative.empty()) enrolled_delta_.erase(measure_id);
 }
 
 const v1::Topic* Catalogue::FindTopic(std::string_view id) const {
@@ -297,9 +445,70 @@ bool Catalogue::IsEnrolled(std::string_view ods_code, std::string_view measure_i
   return false;
 }
 
-const std::string* Catalogue::CollaborativeOf(std::string_view ods_code, Month) const {
+std::vector<std::string> Catalogue::MeasuresEnrolled(std::string_view ods_code) const {
+  auto it = measures_enrolled_.find(ods_code);
+  if (it == measures_enrolled_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+const std::string* Catalogue::CollaborativeOf(std::string_view ods_code, Month month) const {
   const v1::Organisation* org = FindOrganisation(ods_code);
-  return org == nullptr ? nullptr : &org->collaborative_id();
+  if (org == nullptr) return nullptr;
+  auto timeline = timelines_.find(ods_code);
+  if (timeline != timelines_.end()) {
+    if (const std::string* member = RunAt(timeline->second, month)) return member;
+  }
+  return &org->collaborative_id();
+}
+
+std::vector<MembershipMove> Catalogue::MovesIn(const v1::CatalogueChanged& change) const {
+  // The timelines of the organisations the change touches, after it.
+  std::map<std::string, Timeline, std::less<>> after;
+  for (const auto& m : change.memberships()) {
+    auto span = SpanOf(m);
+    if (!span || FindOrganisation(m.ods_code()) == nullptr) continue;
+    auto [it, inserted] = after.try_emplace(m.ods_code());
+    if (inserted) {
+      if (auto before = timelines_.find(m.ods_code()); before != timelines_.end()) {
+        it->second = before->second;
+      }
+    }
+    Assign(it->second, *span, m.collaborative_id());
+  }
+
+  std::vector<MembershipMove> moves;
+  static const Timeline kNone;
+  for (const auto& [ods, timeline] : after) {
+    const std::string& registered = FindOrganisation(ods)->collaborative_id();
+    auto found = timelines_.find(ods);
+    const Timeline& before = found == timelines_.end() ? kNone : found->second;
+    // Both timelines are constant between their change points: compare them
+    // at each one.
+    std::set<Month> points;
+    for (const auto& [month, _] : before) points.insert(month);
+    for (const auto& [month, _] : timeline) points.insert(month);
+    const size_t first_move = moves.size();
+    for (auto p = points.begin(); p != points.end(); ++p) {
+      const std::string* was = RunAt(before, *p);
+      const std::string* is = RunAt(timeline, *p);
+      const std::string& from = was == nullptr ? registered : *was;
+      const std::string& to = is == nullptr ? registered : *is;
+      auto next = std::next(p);
+      MonthSpan months{*p, next == points.end() ? std::nullopt
+                                                : std::optional<Month>(next->Plus(-1))};
+      if (from == to) continue;
+      if (moves.size() > first_move) {
+        MembershipMove& last = moves.back();
+        if (last.months.to && last.months.to->Plus(1) == months.from &&
+            last.from_collaborative == from && last.to_collaborative == to) {
+          last.months.to = months.to;
+          continue;
+        }
+      }
+      moves.push_back({ods, months, from, to});
+    }
+  }
+  return moves;
 }
 
 int64_t Catalogue::EnrolledOrgMonths(std::string_view measure_id,
@@ -341,13 +550,28 @@ void Catalogue::ToProto(v1::Catalogue* out) const {
   for (const auto& [_, c] : collaboratives_) *out->add_collaboratives() = c;
   for (const auto& [_, o] : organisations_) *out->add_organisations() = o;
   for (const auto& [_, m] : measures_) *out->add_measures() = m;
+  auto set_months = [](const MonthSpan& s, auto* out) {
+    out->set_from_month(s.from.ToString());
+    if (s.to) out->set_to_month(s.to->ToString());
+  };
   for (const auto& [key, spans] : enrolments_) {
     for (const auto& s : spans) {
       auto* e = out->add_enrolments();
       e->set_measure_id(key.first);
       e->set_ods_code(key.second);
-      e->set_from_month(s.from.ToString());
-      if (s.to) e->set_to_month(s.to->ToString());
+      set_months(s, e);
+    }
+  }
+  for (const auto& [ods, timeline] : timelines_) {
+    for (auto run = timeline.begin(); run != timeline.end(); ++run) {
+      if (run->second.empty()) continue;  // the registered collaborative
+      auto next = std::next(run);
+      auto* m = out->add_memberships();
+      m->set_ods_code(ods);
+      m->set_collaborative_id(run->second);
+      set_months({run->first, next == timeline.end() ? std::nullopt
+                                                     : std::optional<Month>(next->first.Plus(-1))},
+                 m);
     }
   }
 }
@@ -355,7 +579,7 @@ void Catalogue::ToProto(v1::Catalogue* out) const {
 uint32_t EntriesIn(const v1::CatalogueChanged& change) {
   return static_cast<uint32_t>(change.topics_size() + change.collaboratives_size() +
                                change.organisations_size() + change.measures_size() +
-                               change.enrolments_size());
+                               change.enrolments_size() + change.memberships_size());
 }
 
 }  // namespace psc

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "psc/domain/strings.h"
 #include "psc/domain/violations.h"
 #include "psc/testing/fixtures.h"
 
@@ -140,6 +141,195 @@ TEST_F(CatalogueTest, LaterPartsMayReferToEarlierPartsOfTheSameChange) {
   ASSERT_TRUE(cat_.Check(c).ok()) << cat_.Check(c);
   cat_.Apply(c);
   EXPECT_EQ(cat_.EnrolledOrgMonths("falls-count.v1", "wessex-2", M("2024-01"), M("2024-12")), 2);
+}
+
+v1::Membership Member(const char* ods, const char* collaborative, const char* from,
+                      const char* to = "") {
+  v1::Membership m;
+  m.set_ods_code(ods);
+  m.set_collaborative_id(collaborative);
+  m.set_from_month(from);
+  m.set_to_month(to);
+  return m;
+}
+
+v1::CatalogueChanged Memberships(const char* change_id, std::vector<v1::Membership> records) {
+  v1::CatalogueChanged c;
+  c.set_change_id(change_id);
+  for (auto& m : records) *c.add_memberships() = std::move(m);
+  return c;
+}
+
+TEST_F(CatalogueTest, MembershipDecidesTheCollaborativeOfEachMonth) {
+  // RHM (registered in wessex) belongs to oxford from 2024-05 on.
+  auto moved = Memberships("m1", {Member("RHM", "oxford", "2024-05")});
+  ASSERT_TRUE(cat_.Check(moved).ok()) << cat_.Check(moved);
+  cat_.Apply(moved);
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-04")), "wessex");
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-05")), "oxford");
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2031-01")), "oxford");
+  // The registration itself is unchanged, and other organisations too.
+  EXPECT_EQ(cat_.FindOrganisation("RHM")->collaborative_id(), "wessex");
+  EXPECT_EQ(*cat_.CollaborativeOf("RDZ", M("2024-05")), "wessex");
+  EXPECT_EQ(EntriesIn(moved), 1u);
+}
+
+TEST_F(CatalogueTest, LaterMembershipOverridesTheMonthsItCovers) {
+  cat_.Apply(Memberships("m1", {Member("RHM", "oxford", "2024-05")}));
+  // A correction recorded later: June to August were wessex after all. Not
+  // a conflict: the later record wins for its months only.
+  auto fix = Memberships("m2", {Member("RHM", "wessex", "2024-06", "2024-08")});
+  ASSERT_TRUE(cat_.Check(fix).ok()) << cat_.Check(fix);
+  cat_.Apply(fix);
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-04")), "wessex");
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-05")), "oxford");
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-06")), "wessex");
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-08")), "wessex");
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-09")), "oxford");
+
+  // Within one change, the later record wins too: RTH is wessex for 2024-07
+  // only.
+  cat_.Apply(Memberships("m3", {Member("RTH", "wessex", "2024-07", "2024-09"),
+                                Member("RTH", "oxford", "2024-08", "2024-09")}));
+  EXPECT_EQ(*cat_.CollaborativeOf("RTH", M("2024-06")), "oxford");
+  EXPECT_EQ(*cat_.CollaborativeOf("RTH", M("2024-07")), "wessex");
+  EXPECT_EQ(*cat_.CollaborativeOf("RTH", M("2024-08")), "oxford");
+
+  // The catalogue lists the resolved timeline, which loads back the same.
+  v1::Catalogue out;
+  cat_.ToProto(&out);
+  std::vector<std::string> listed;
+  for (const auto& m : out.memberships()) {
+    listed.push_back(StrCat(m.ods_code(), " ", m.collaborative_id(), " ", m.from_month(), "..",
+                            m.to_month()));
+  }
+  EXPECT_THAT(listed, ElementsAre("RHM oxford 2024-05..2024-05", "RHM wessex 2024-06..2024-08",
+                                  "RHM oxford 2024-09..", "RTH wessex 2024-07..2024-07",
+                                  "RTH oxford 2024-08..2024-09"));
+  Catalogue reloaded;
+  reloaded.Apply(testing::SmallCatalogue());
+  v1::CatalogueChanged again;
+  again.set_change_id("again");
+  *again.mutable_memberships() = out.memberships();
+  reloaded.Apply(again);
+  for (Month m = M("2024-01"); m <= M("2025-12"); m = m.Plus(1)) {
+    for (const char* ods : {"RHM", "RTH"}) {
+      EXPECT_EQ(*reloaded.CollaborativeOf(ods, m), *cat_.CollaborativeOf(ods, m))
+          << ods << " " << m.ToString();
+    }
+  }
+}
+
+TEST_F(CatalogueTest, EnrolledMonthsCountUnderTheCollaborativeOfEachMonth) {
+  // 2024/25 Q1 is April-June. RHM moves from wessex to oxford from May, the
+  // quarter's second month: wessex keeps RHM's April, oxford gains May and
+  // June.
+  cat_.Apply(Memberships("m1", {Member("RHM", "oxford", "2024-05")}));
+  // wessex: RDZ 3 + RHM 1 = 4; oxford: RTH 3 + R1A 3 + RHM 2 = 8.
+  EXPECT_EQ(cat_.EnrolledOrgMonths("falls-count.v1", "wessex", M("2024-04"), M("2024-06")), 4);
+  EXPECT_EQ(cat_.EnrolledOrgMonths("falls-count.v1", "oxford", M("2024-04"), M("2024-06")), 8);
+  // The nation is unchanged: 4 organisations x 3 months.
+  EXPECT_EQ(cat_.EnrolledOrgMonths("falls-count.v1", "", M("2024-04"), M("2024-06")), 12);
+  // RHM alone in its months: April in wessex is 1 org-month, May-June in
+  // oxford 2 (news2 has no R1A; RTH's is open).
+  EXPECT_EQ(cat_.EnrolledOrgMonths("news2-on-time.v1", "wessex", M("2024-04"), M("2024-04")), 2);
+  EXPECT_EQ(cat_.EnrolledOrgMonths("news2-on-time.v1", "oxford", M("2024-05"), M("2024-06")), 4);
+
+  // Moved back for June by a later correction: wessex 3 + 2 = 5, oxford 7.
+  cat_.Apply(Memberships("m2", {Member("RHM", "wessex", "2024-06", "2024-06")}));
+  EXPECT_EQ(cat_.EnrolledOrgMonths("falls-count.v1", "wessex", M("2024-04"), M("2024-06")), 5);
+  EXPECT_EQ(cat_.EnrolledOrgMonths("falls-count.v1", "oxford", M("2024-04"), M("2024-06")), 7);
+
+  // A collaborative that only ever holds moved months is enrolled too.
+  v1::CatalogueChanged north;
+  north.set_change_id("north");
+  auto* c = north.add_collaboratives();
+  c->set_id("north");
+  c->set_name("North");
+  *north.add_memberships() = Member("RDZ", "north", "2024-04", "2024-04");
+  ASSERT_TRUE(cat_.Check(north).ok()) << cat_.Check(north);
+  cat_.Apply(north);
+  EXPECT_THAT(cat_.CollaborativesEnrolledIn("cc-admissions.v1"),
+              ElementsAre("north", "oxford", "wessex"));
+  EXPECT_EQ(cat_.EnrolledOrgMonths("cc-admissions.v1", "north", M("2024-01"), M("2024-12")), 1);
+  EXPECT_EQ(cat_.EnrolledOrgMonths("cc-admissions.v1", "", M("2024-04"), M("2024-06")), 12);
+}
+
+TEST_F(CatalogueTest, EnrolmentsAfterAMoveCountUnderTheNewCollaborative) {
+  cat_.Apply(Memberships("m1", {Member("R1A", "wessex", "2024-05")}));
+  // R1A enrols for news2 from June, after its move was recorded.
+  v1::CatalogueChanged c;
+  c.set_change_id("late");
+  auto* e = c.add_enrolments();
+  e->set_ods_code("R1A");
+  e->set_measure_id("news2-on-time.v1");
+  e->set_from_month("2024-06");
+  ASSERT_TRUE(cat_.Check(c).ok()) << cat_.Check(c);
+  cat_.Apply(c);
+  // wessex Q1 news2: RHM 3 + RDZ 3 + R1A June 1 = 7; oxford RTH 3.
+  EXPECT_EQ(cat_.EnrolledOrgMonths("news2-on-time.v1", "wessex", M("2024-04"), M("2024-06")), 7);
+  EXPECT_EQ(cat_.EnrolledOrgMonths("news2-on-time.v1", "oxford", M("2024-04"), M("2024-06")), 3);
+  EXPECT_THAT(cat_.MeasuresEnrolled("R1A"),
+              ElementsAre("cc-admissions.v1", "falls-count.v1", "falls-harm-rate.v1",
+                          "news2-on-time.v1", "staff-trained.v1"));
+}
+
+TEST_F(CatalogueTest, MovesInNamesTheMonthsAChangeMoves) {
+  cat_.Apply(Memberships("m1", {Member("RHM", "oxford", "2024-05")}));
+  auto change = Memberships("m2", {Member("RHM", "wessex", "2024-06", "2024-08"),
+                                   Member("RHM", "oxford", "2024-03", "2024-04"),
+                                   Member("RDZ", "wessex", "2024-01"),  // where it is
+                                   Member("RTH", "wessex", "2024-10")});
+  EXPECT_THAT(cat_.MovesIn(change),
+              ElementsAre(MembershipMove{"RHM", {M("2024-03"), M("2024-04")}, "wessex", "oxford"},
+                          MembershipMove{"RHM", {M("2024-06"), M("2024-08")}, "oxford", "wessex"},
+                          MembershipMove{"RTH", {M("2024-10"), std::nullopt}, "oxford",
+                                         "wessex"}));
+  // MovesIn does not apply the change.
+  EXPECT_EQ(*cat_.CollaborativeOf("RHM", M("2024-06")), "oxford");
+  // Loading the timeline again moves nothing.
+  EXPECT_THAT(cat_.MovesIn(Memberships("m3", {Member("RHM", "oxford", "2024-05")})),
+              ::testing::IsEmpty());
+}
+
+TEST_F(CatalogueTest, MembershipErrorsNameTheField) {
+  auto c = Memberships("bad", {Member("XXX", "oxford", "2024-05"),
+                               Member("RHM", "nowhere", "2024-13"),
+                               Member("RDZ", "oxford", "2024-06", "2024-05"),
+                               Member("RTH", "wessex", "2024-06", "june")});
+  absl::Status s = cat_.Check(c, "change.");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> refusals;
+  for (const auto& v : FieldViolationsOf(s)) refusals.push_back(StrCat(v.field, " ", v.reason));
+  EXPECT_THAT(refusals, ElementsAre("change.memberships[0].ods_code UNKNOWN_ORGANISATION",
+                                    "change.memberships[1].collaborative_id UNKNOWN_COLLABORATIVE",
+                                    "change.memberships[1].from_month MALFORMED_MONTH",
+                                    "change.memberships[2].to_month INVALID_RANGE",
+                                    "change.memberships[3].to_month MALFORMED_MONTH"));
+
+  // An organisation and its membership in one change are fine.
+  v1::CatalogueChanged both;
+  both.set_change_id("both");
+  auto* o = both.add_organisations();
+  o->set_ods_code("RN5");
+  o->set_name("Hampshire Hospitals");
+  o->set_sector(v1::SECTOR_ACUTE);
+  o->set_collaborative_id("wessex");
+  *both.add_memberships() = Member("RN5", "oxford", "2025-04");
+  ASSERT_TRUE(cat_.Check(both).ok()) << cat_.Check(both);
+  cat_.Apply(both);
+  EXPECT_EQ(*cat_.CollaborativeOf("RN5", M("2025-03")), "wessex");
+  EXPECT_EQ(*cat_.CollaborativeOf("RN5", M("2025-04")), "oxford");
+}
+
+TEST_F(CatalogueTest, RegisteringAnOrganisationInAnotherCollaborativePointsToMemberships) {
+  v1::CatalogueChanged c = testing::SmallCatalogue("again");
+  c.mutable_organisations(0)->set_collaborative_id("oxford");
+  auto violations = FieldViolationsOf(cat_.Check(c));
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "organisations[0].ods_code");
+  EXPECT_EQ(violations[0].reason, "CONFLICTING_DEFINITION");
+  EXPECT_THAT(violations[0].description, ::testing::HasSubstr("memberships[]"));
 }
 
 TEST_F(CatalogueTest, ProtoIsSortedById) {

@@ -81,6 +81,15 @@ std::optional<Month> MonthOfObservationKey(std::string_view key) {
   return Month::FromIndex(GetU16(key.substr(key.size() - 2)));
 }
 
+std::optional<ObservationKeyParts> ParseObservationKey(std::string_view key) {
+  size_t first = key.find('\0');
+  if (first == std::string_view::npos) return std::nullopt;
+  size_t second = key.find('\0', first + 1);
+  if (second == std::string_view::npos || key.size() != second + 3) return std::nullopt;
+  return ObservationKeyParts{key.substr(0, first), key.substr(first + 1, second - first - 1),
+                             Month::FromIndex(GetU16(key.substr(second + 1)))};
+}
+
 std::string EncodeObservation(const ObservationValue& v) {
   std::string out;
   PutVarint(out, static_cast<uint64_t>(v.numerator));

@@ -14,7 +14,8 @@
 //   "refused_events"   -> u64   events refused at apply time
 // catalogue
 //   u64 position -> serialized psc.v1.CatalogueChanged, every change applied
-//                   (refolded into the catalogue at start-up)
+//                   (refolded into the catalogue at start-up, memberships
+//                   included)
 // requests
 //   'c' id -> serialized psc.v1.Receipt of a catalogue change id
 //   's' id -> serialized psc.v1.Receipt of a submission id
@@ -27,11 +28,14 @@
 //   measure \0 ods \0 month -> ObservationValue
 //     vN numerator | vN denominator + 1 (0: none) | vN position
 //     | vN first_position | zN first_recorded_ms
-// aggregates   (monthly sums of every measure, per collaborative)
+// aggregates   (monthly sums of every measure, per collaborative: each
+//               organisation's month under the collaborative it belonged
+//               to in that month, as the catalogue now says)
 //   measure \0 month collaborative -> Sums:
 //     zN numerator | zN denominator | zN reported | zN on_time
 // quarter_last (AGGREGATION_LAST measures: per quarter, each organisation's
-//               latest month in the quarter, summed per collaborative)
+//               latest month in the quarter, summed per collaborative of
+//               that month)
 //   measure \0 quarter collaborative -> Sums
 // history      (every change of every stored value, oldest first)
 //   measure \0 ods \0 month u64 position -> serialized psc.v1.ValueChange
@@ -60,6 +64,8 @@
 
 namespace psc::projection::codec {
 
+// 4: aggregates follow membership by month (CatalogueChanged.memberships);
+//    sign_offs and spc_limits column families.
 inline constexpr uint64_t kSchemaVersion = 4;
 
 inline constexpr char kMetaCf[] = "meta";
@@ -106,6 +112,13 @@ std::string ObservationKey(std::string_view measure, std::string_view ods, Month
 // Prefix of every month of one organisation and measure.
 std::string ObservationPrefix(std::string_view measure, std::string_view ods);
 std::optional<Month> MonthOfObservationKey(std::string_view key);
+// Splits an observations key; the views point into `key`.
+struct ObservationKeyParts {
+  std::string_view measure;
+  std::string_view ods;
+  Month month;
+};
+std::optional<ObservationKeyParts> ParseObservationKey(std::string_view key);
 std::string EncodeObservation(const ObservationValue& v);
 std::optional<ObservationValue> DecodeObservation(std::string_view bytes);
 

@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -223,13 +224,107 @@ class Applier {
     return std::optional<Latest>();
   }
 
+  // What an organisation's latest month adds to its quarter's
+  // AGGREGATION_LAST sums.
+  static Sums LastSums(const Latest& latest) {
+    return {latest.value.numerator, latest.value.denominator.value_or(0), 1, 0};
+  }
+
+  // Adds (sign +1) or removes (-1) an organisation's latest month in the
+  // sums of the collaborative it belonged to in that month. The sums always
+  // sit under the catalogue's current membership (MoveAggregates moves them
+  // when it changes), so a removal finds them where the addition put them.
   void AddLatest(const std::string& measure, const std::string& ods, Quarter q,
                  const Latest& latest, int sign) {
     const std::string* collab = catalogue_->CollaborativeOf(ods, latest.month);
     Sums& s = Dirty({measure, q.index(), collab ? *collab : std::string(), true});
-    s.numerator += sign * latest.value.numerator;
-    s.denominator += sign * latest.value.denominator.value_or(0);
-    s.reported += sign;
+    if (sign > 0) {
+      s += LastSums(latest);
+    } else {
+      s -= LastSums(latest);
+    }
+  }
+
+  // What one stored value adds to its month's sums.
+  static Sums MonthSums(const v1::Measure& measure, Month month, const ObservationValue& value) {
+    return {value.numerator, value.denominator.value_or(0), 1,
+            OnTime(measure, month, value.first_recorded_ms) ? 1 : 0};
+  }
+
+  // The values stored for one organisation and measure in `months`, as this
+  // run has left them, by month. `pending` holds the values this run wrote
+  // for the organisation, by observation key prefix.
+  using Pending =
+      std::map<std::string, std::map<Month, const std::optional<ObservationValue>*>, std::less<>>;
+  absl::StatusOr<std::map<Month, ObservationValue>> StoredIn(const std::string& measure,
+                                                             const std::string& ods,
+                                                             const MonthSpan& months,
+                                                             const Pending& pending) {
+    std::map<Month, ObservationValue> out;
+    const std::string prefix = codec::ObservationPrefix(measure, ods);
+    std::unique_ptr<rocksdb::Iterator> it(
+        model_.db_->NewIterator(rocksdb::ReadOptions(), model_.observations_));
+    for (it->Seek(codec::ObservationKey(measure, ods, months.from));
+         it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view key(it->key().data(), it->key().size());
+      auto month = codec::MonthOfObservationKey(key);
+      auto value = codec::DecodeObservation(std::string_view(it->value().data(), it->value().size()));
+      if (!month || !value) return absl::DataLossError("read model: undecodable observation");
+      if (!months.Contains(*month)) break;
+      out.emplace(*month, *value);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "read observations");
+    if (auto p = pending.find(prefix); p != pending.end()) {
+      for (const auto& [month, value] : p->second) {
+        if (!months.Contains(month)) continue;
+        if (value->has_value()) {
+          out.insert_or_assign(month, **value);
+        } else {
+          out.erase(month);  // withdrawn in this run
+        }
+      }
+    }
+    return out;
+  }
+
+  // Moves the sums of every value stored in the months of `moves` from the
+  // collaborative the organisation left to the one it joined, for every
+  // measure, and the AGGREGATION_LAST sums of the quarters whose latest
+  // month moved. Totals across collaboratives do not change.
+  absl::Status MoveAggregates(const std::vector<MembershipMove>& moves) {
+    if (moves.empty()) return absl::OkStatus();
+    std::set<std::string, std::less<>> moved;
+    for (const MembershipMove& move : moves) moved.insert(move.ods_code);
+    Pending pending;
+    for (const auto& [key, value] : observations_) {
+      auto parts = codec::ParseObservationKey(key);
+      if (!parts || moved.count(parts->ods) == 0) continue;
+      pending[codec::ObservationPrefix(parts->measure, parts->ods)][parts->month] = &value;
+    }
+    for (const MembershipMove& move : moves) {
+      for (const std::string& measure_id : catalogue_->MeasuresEnrolled(move.ods_code)) {
+        const v1::Measure& measure = *catalogue_->FindMeasure(measure_id);
+        auto stored = StoredIn(measure_id, move.ods_code, move.months, pending);
+        if (!stored.ok()) return stored.status();
+        std::set<Quarter> quarters;
+        for (const auto& [month, value] : *stored) {
+          const Sums sums = MonthSums(measure, month, value);
+          Dirty({measure_id, month.index(), move.from_collaborative, false}) -= sums;
+          Dirty({measure_id, month.index(), move.to_collaborative, false}) += sums;
+          quarters.insert(Quarter::Containing(month));
+        }
+        if (measure.aggregation() != v1::AGGREGATION_LAST) continue;
+        for (Quarter q : quarters) {
+          auto latest = LatestInQuarter(measure_id, move.ods_code, q);
+          if (!latest.ok()) return latest.status();
+          // A quarter whose latest month did not move stays where it is.
+          if (!latest->has_value() || !move.months.Contains((*latest)->month)) continue;
+          Dirty({measure_id, q.index(), move.from_collaborative, true}) -= LastSums(**latest);
+          Dirty({measure_id, q.index(), move.to_collaborative, true}) += LastSums(**latest);
+        }
+      }
+    }
+    return absl::OkStatus();
   }
 
   absl::Status ApplyCatalogue(uint64_t position, const v1::Envelope& envelope) {
@@ -242,11 +337,15 @@ class Applier {
       Refuse(position, StrCat("catalogue change ", change.change_id(), ": ", check.message()));
       return absl::OkStatus();
     }
+    // Values stored for months the change moves to another collaborative
+    // move with them, in this batch.
+    const std::vector<MembershipMove> moves = catalogue_->MovesIn(change);
     if (!own_catalogue_) {
       own_catalogue_ = std::make_shared<Catalogue>(*catalogue_);
       catalogue_ = own_catalogue_;
     }
     own_catalogue_->Apply(change);
+    if (absl::Status moved = MoveAggregates(moves); !moved.ok()) return moved;
     batch_.Put(model_.catalogue_cf_, codec::U64(position), change.SerializeAsString());
     uint32_t rows = EntriesIn(change);
     PutReceipt(key, change.change_id(), position, rows, envelope);
@@ -380,11 +479,8 @@ class Applier {
       observations_[obs_key] = std::nullopt;
       batch_.Delete(model_.observations_, obs_key);
       const std::string* collab = catalogue_->CollaborativeOf(k.ods_code(), month);
-      Sums& s = Dirty({k.measure_id(), month.index(), collab ? *collab : std::string(), false});
-      s.numerator -= (*old)->numerator;
-      s.denominator -= (*old)->denominator.value_or(0);
-      s.reported -= 1;
-      s.on_time -= OnTime(measure, month, (*old)->first_recorded_ms) ? 1 : 0;
+      Dirty({k.measure_id(), month.index(), collab ? *collab : std::string(), false}) -=
+          MonthSums(measure, month, **old);
       --observation_delta_;
       ++withdrawn;
       if (last) {

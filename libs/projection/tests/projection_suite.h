@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "psc/domain/strings.h"
 #include "psc/projection/projector.h"
@@ -40,24 +42,65 @@ class ProjectionSuite : public ::testing::TestWithParam<::psc::testing::LogFacto
     ASSERT_TRUE(status.ok()) << status;
   }
 
-  Sums MonthSums(std::string_view measure, Month month, std::string_view collaborative) {
+  // The sums of one period (a month, or a quarter's AGGREGATION_LAST sums)
+  // of one collaborative, or of the nation when `collaborative` is empty.
+  Sums PeriodSums(std::string_view measure, bool quarter, int period,
+                  std::string_view collaborative) {
     auto view = model().Snapshot();
+    Sums total;
     const MeasureAggregates* agg = view.Aggregates(measure);
-    if (agg == nullptr) return {};
-    auto m = agg->months.find(month.index());
-    if (m == agg->months.end()) return {};
-    auto c = m->second.find(collaborative);
-    return c == m->second.end() ? Sums{} : c->second;
+    if (agg == nullptr) return total;
+    const auto& by_period = quarter ? agg->quarters_last : agg->months;
+    auto p = by_period.find(period);
+    if (p == by_period.end()) return total;
+    for (const auto& [c, sums] : p->second) {
+      if (collaborative.empty() || c == collaborative) total += sums;
+    }
+    return total;
+  }
+  Sums MonthSums(std::string_view measure, Month month, std::string_view collaborative) {
+    return PeriodSums(measure, false, month.index(), collaborative);
+  }
+  Sums QuarterLastSums(std::string_view measure, Quarter quarter, std::string_view collaborative) {
+    return PeriodSums(measure, true, quarter.index(), collaborative);
+  }
+  Sums NationalMonthSums(std::string_view measure, Month month) {
+    return PeriodSums(measure, false, month.index(), "");
+  }
+  Sums NationalQuarterLastSums(std::string_view measure, Quarter quarter) {
+    return PeriodSums(measure, true, quarter.index(), "");
   }
 
-  Sums QuarterLastSums(std::string_view measure, Quarter quarter, std::string_view collaborative) {
-    auto view = model().Snapshot();
-    const MeasureAggregates* agg = view.Aggregates(measure);
-    if (agg == nullptr) return {};
-    auto q = agg->quarters_last.find(quarter.index());
-    if (q == agg->quarters_last.end()) return {};
-    auto c = q->second.find(collaborative);
-    return c == q->second.end() ? Sums{} : c->second;
+  // Folds the whole log again into a fresh read model in runs of `steps`
+  // events (the last run takes what is left), reopening the read model
+  // between runs as after a crash, and sets `dump` to its Dump().
+  void SplitFold(const std::vector<size_t>& steps, std::string* dump) {
+    ::psc::testing::TempDir dir;
+    LogPosition end = *log().End();
+    uint64_t at = 0;
+    for (size_t i = 0; i < steps.size() && at < end.value(); ++i) {
+      const size_t step = i + 1 == steps.size() ? end.value() - at : steps[i];
+      auto split = ReadModel::Open(dir.path());
+      ASSERT_TRUE(split.ok()) << split.status();
+      ASSERT_TRUE((*split)->BindToLog(log().LogId()).ok());
+      ASSERT_EQ((*split)->applied().value(), at);
+      auto reader = log().OpenReader(LogPosition(at));
+      ASSERT_TRUE(reader.ok());
+      std::vector<eventlog::Record> run;
+      while (run.size() < step && at + run.size() < end.value()) {
+        auto got = (*reader)->Read(step - run.size(), std::chrono::seconds(5));
+        ASSERT_TRUE(got.ok()) << got.status();
+        for (auto& r : *got) run.push_back(std::move(r));
+      }
+      ASSERT_TRUE((*split)->Apply(run).ok());
+      at += run.size();
+    }
+    ASSERT_EQ(at, end.value());
+    auto split = ReadModel::Open(dir.path());
+    ASSERT_TRUE(split.ok());
+    auto out = (*split)->Dump();
+    ASSERT_TRUE(out.ok()) << out.status();
+    *dump = *out;
   }
 
   std::string Dump() {

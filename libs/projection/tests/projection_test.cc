@@ -244,29 +244,137 @@ TEST_P(ProjectionSuite, FoldingInAnySplitGivesTheBytesOfOneCleanRebuild) {
 
   // Fold the same log in uneven runs, reopening the read model between
   // them as after a crash.
-  ::psc::testing::TempDir dir;
-  LogPosition end = *log().End();
-  uint64_t at = 0;
-  for (size_t step : {1, 2, 7, 3, 11, 1000}) {
-    auto split = ReadModel::Open(dir.path());
-    ASSERT_TRUE(split.ok()) << split.status();
-    ASSERT_TRUE((*split)->BindToLog(log().LogId()).ok());
-    ASSERT_EQ((*split)->applied().value(), at);
-    auto reader = log().OpenReader(LogPosition(at));
-    ASSERT_TRUE(reader.ok());
-    std::vector<eventlog::Record> run;
-    while (run.size() < step && at + run.size() < end.value()) {
-      auto got = (*reader)->Read(step - run.size(), std::chrono::seconds(5));
-      ASSERT_TRUE(got.ok()) << got.status();
-      for (auto& r : *got) run.push_back(std::move(r));
-    }
-    ASSERT_TRUE((*split)->Apply(run).ok());
-    at += run.size();
+  std::string split;
+  SplitFold({1, 2, 7, 3, 11, 1000}, &split);
+  EXPECT_EQ(split, clean);
+}
+
+v1::CatalogueChanged Moved(const char* change_id, const char* ods, const char* collaborative,
+                           const char* from, const char* to = "") {
+  v1::CatalogueChanged c;
+  c.set_change_id(change_id);
+  auto* m = c.add_memberships();
+  m->set_ods_code(ods);
+  m->set_collaborative_id(collaborative);
+  m->set_from_month(from);
+  m->set_to_month(to);
+  return c;
+}
+
+constexpr Month kMay2024 = Month::FromYearMonth(2024, 5);
+constexpr Month kJun2024 = Month::FromYearMonth(2024, 6);
+
+TEST_P(ProjectionSuite, ValuesAggregateUnderTheMembershipOfTheirMonth) {
+  Append(EventOf(SmallCatalogue()));
+  // RHM (registered in wessex) belongs to oxford from May 2024.
+  Append(EventOf(Moved("m1", "RHM", "oxford", "2024-05")));
+  Append(EventOf(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 5),
+                              Obs("RHM", "falls-count.v1", "2024-05", 3),
+                              Obs("RDZ", "falls-count.v1", "2024-04", 4),
+                              Obs("RDZ", "falls-count.v1", "2024-05", 2)})));
+  CatchUp();
+  // April: RHM 5 + RDZ 4 in wessex. May: RDZ 2 in wessex, RHM 3 in oxford.
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "wessex"), (Sums{9, 0, 2}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "oxford"), (Sums{}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "wessex"), (Sums{2, 0, 1}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "oxford"), (Sums{3, 0, 1}));
+  EXPECT_EQ(model().Snapshot().Receipt("m1")->value().rows_accepted(), 1u);
+
+  // A correction and a withdrawal of RHM's May move oxford, not wessex.
+  Append(EventOf(Batch("s2", {Obs("RHM", "falls-count.v1", "2024-05", 6)})));
+  CatchUp();
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "oxford"), (Sums{6, 0, 1}));
+  Append(EventOf(Withdrawal("w1", {Key("RHM", "falls-count.v1", "2024-05")})));
+  CatchUp();
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "oxford"), (Sums{}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "wessex"), (Sums{2, 0, 1}));
+}
+
+TEST_P(ProjectionSuite, MembershipRecordedLaterMovesTheTotals) {
+  // May 2024 with the default 15 days is on time before 2024-06-15T23:00Z.
+  constexpr int64_t kMayDeadline = 1'718'492'400;
+  Append(EventOf(SmallCatalogue()));
+  // Recorded late (2024-10-27), except RHM's May falls.
+  Append(EventOf(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 5),
+                              Obs("RHM", "falls-count.v1", "2024-06", 2),
+                              Obs("RDZ", "falls-count.v1", "2024-05", 4),
+                              Obs("RTH", "falls-count.v1", "2024-05", 1),
+                              Obs("RHM", "falls-harm-rate.v1", "2024-05", 3, 2000),
+                              Obs("RHM", "cc-admissions.v1", "2024-05", 6),
+                              Obs("RHM", "staff-trained.v1", "2024-04", 10),
+                              Obs("RHM", "staff-trained.v1", "2024-06", 12),
+                              Obs("RDZ", "staff-trained.v1", "2024-05", 7),
+                              Obs("RTH", "staff-trained.v1", "2024-04", 3)})));
+  Append(EventOf(Batch("s2", {Obs("RHM", "falls-count.v1", "2024-05", 3)}), kMayDeadline - 1,
+                 "feed"));
+  // Withdrawn before the move: there is nothing of it to move.
+  Append(EventOf(Withdrawal("w1", {Key("RHM", "cc-admissions.v1", "2024-05")})));
+  CatchUp();
+  const Quarter q1 = Quarter::Containing(kApr2024);
+  // Before: May falls wessex RHM 3 (on time) + RDZ 4, oxford RTH 1. Q1
+  // staff trained: wessex RHM's June 12 + RDZ's May 7, oxford RTH's 3.
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "wessex"), (Sums{7, 0, 2, 1}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "oxford"), (Sums{1, 0, 1, 0}));
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "wessex"), (Sums{19, 0, 2}));
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "oxford"), (Sums{3, 0, 1}));
+  std::vector<Sums> national;
+  for (Month m : {kApr2024, kMay2024, kJun2024}) {
+    national.push_back(NationalMonthSums("falls-count.v1", m));
   }
-  ASSERT_EQ(at, end.value());
-  auto split = ReadModel::Open(dir.path());
-  ASSERT_TRUE(split.ok());
-  EXPECT_EQ(*(*split)->Dump(), clean);
+  const Sums national_last = NationalQuarterLastSums("staff-trained.v1", q1);
+
+  // Recorded after the values: RHM belongs to oxford from May 2024.
+  Append(EventOf(Moved("m1", "RHM", "oxford", "2024-05")));
+  CatchUp();
+  // April stays in wessex; May and June move with RHM, its timeliness too.
+  EXPECT_EQ(MonthSums("falls-count.v1", kApr2024, "wessex"), (Sums{5, 0, 1, 0}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "wessex"), (Sums{4, 0, 1, 0}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "oxford"), (Sums{4, 0, 2, 1}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kJun2024, "wessex"), (Sums{}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kJun2024, "oxford"), (Sums{2, 0, 1, 0}));
+  EXPECT_EQ(MonthSums("falls-harm-rate.v1", kMay2024, "wessex"), (Sums{}));
+  EXPECT_EQ(MonthSums("falls-harm-rate.v1", kMay2024, "oxford"), (Sums{3, 2000, 1}));
+  EXPECT_EQ(MonthSums("cc-admissions.v1", kMay2024, "oxford"), (Sums{}));
+  // RHM's latest month in Q1 is June, now oxford's: wessex keeps RDZ's 7,
+  // oxford has RTH's 3 + RHM's 12.
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "wessex"), (Sums{7, 0, 1}));
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "oxford"), (Sums{15, 0, 2}));
+  // The nation is where it was.
+  EXPECT_EQ(NationalMonthSums("falls-count.v1", kApr2024), national[0]);
+  EXPECT_EQ(NationalMonthSums("falls-count.v1", kMay2024), national[1]);
+  EXPECT_EQ(NationalMonthSums("falls-count.v1", kJun2024), national[2]);
+  EXPECT_EQ(NationalQuarterLastSums("staff-trained.v1", q1), national_last);
+
+  // A correction recorded later still: June was wessex after all.
+  Append(EventOf(Moved("m2", "RHM", "wessex", "2024-06", "2024-06")));
+  CatchUp();
+  EXPECT_EQ(MonthSums("falls-count.v1", kJun2024, "wessex"), (Sums{2, 0, 1, 0}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kJun2024, "oxford"), (Sums{}));
+  EXPECT_EQ(MonthSums("falls-count.v1", kMay2024, "oxford"), (Sums{4, 0, 2, 1}));
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "wessex"), (Sums{19, 0, 2}));
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "oxford"), (Sums{3, 0, 1}));
+
+  // RHM's June staff figure withdrawn: its latest is April's 10, in wessex.
+  Append(EventOf(Withdrawal("w2", {Key("RHM", "staff-trained.v1", "2024-06")})));
+  CatchUp();
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "wessex"), (Sums{17, 0, 2}));
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "oxford"), (Sums{3, 0, 1}));
+  // A May figure (an oxford month) takes over: April's 10 leaves wessex,
+  // May's 11 joins oxford.
+  Append(EventOf(Batch("s3", {Obs("RHM", "staff-trained.v1", "2024-05", 11)})));
+  CatchUp();
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "wessex"), (Sums{7, 0, 1}));
+  EXPECT_EQ(QuarterLastSums("staff-trained.v1", q1, "oxford"), (Sums{14, 0, 2}));
+
+  // Event by event with a restart after each, or all in one run (moves
+  // then read values the run itself wrote): the same bytes.
+  const std::string folded = Dump();
+  std::string one_by_one;
+  SplitFold({1, 1, 1, 1, 1, 1, 1, 1, 1}, &one_by_one);
+  EXPECT_EQ(one_by_one, folded);
+  std::string one_run;
+  SplitFold({1000}, &one_run);
+  EXPECT_EQ(one_run, folded);
 }
 
 TEST_P(ProjectionSuite, ReadModelRefusesAnotherLog) {

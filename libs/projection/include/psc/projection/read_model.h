@@ -52,11 +52,14 @@ struct ReadModelOptions {
 // Per-collaborative sums, by collaborative id.
 using AreaSums = std::map<std::string, Sums, std::less<>>;
 
-// Aggregates of one measure.
+// Aggregates of one measure. An organisation's value counts under the
+// collaborative it belonged to in the value's month, as the catalogue at
+// the View's position says (memberships recorded later move it).
 struct MeasureAggregates {
   // Month index -> monthly sums per collaborative.
   std::map<int, AreaSums> months;
-  // Quarter index -> AGGREGATION_LAST sums per collaborative.
+  // Quarter index -> AGGREGATION_LAST sums per collaborative (of each
+  // organisation's latest month with a value).
   std::map<int, AreaSums> quarters_last;
 };
 
