@@ -988,6 +988,8 @@ Rendered Render(const v1::QuarterlyReport& report, v1::ReportFormat format) {
       return {RenderJson(report), "application/json"};
     case v1::REPORT_FORMAT_CSV:
       return {RenderCsv(report), "text/csv; charset=utf-8"};
+    case v1::REPORT_FORMAT_HTML:
+      return {RenderHtml(report), "text/html; charset=utf-8"};
     default:
       return {};
   }

@@ -505,7 +505,8 @@ TEST(Render, SameReportSameBytesAndContentTypes) {
   for (auto [format, type] : std::vector<std::pair<v1::ReportFormat, std::string>>{
            {v1::REPORT_FORMAT_TEXT, "text/plain; charset=utf-8"},
            {v1::REPORT_FORMAT_JSON, "application/json"},
-           {v1::REPORT_FORMAT_CSV, "text/csv; charset=utf-8"}}) {
+           {v1::REPORT_FORMAT_CSV, "text/csv; charset=utf-8"},
+           {v1::REPORT_FORMAT_HTML, "text/html; charset=utf-8"}}) {
     Rendered a = Render(r, format);
     Rendered b = Render(FixedReport(), format);
     EXPECT_EQ(a.content_type, type);
@@ -515,6 +516,7 @@ TEST(Render, SameReportSameBytesAndContentTypes) {
   EXPECT_EQ(Render(r, v1::REPORT_FORMAT_TEXT).bytes, RenderText(r));
   EXPECT_EQ(Render(r, v1::REPORT_FORMAT_JSON).bytes, RenderJson(r));
   EXPECT_EQ(Render(r, v1::REPORT_FORMAT_CSV).bytes, RenderCsv(r));
+  EXPECT_EQ(Render(r, v1::REPORT_FORMAT_HTML).bytes, RenderHtml(r));
   Rendered none = Render(r, v1::REPORT_FORMAT_UNSPECIFIED);
   EXPECT_TRUE(none.bytes.empty());
   EXPECT_TRUE(none.content_type.empty());

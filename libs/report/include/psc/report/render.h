@@ -17,7 +17,8 @@
 //   - statistics computed in doubles (SPC values, means and limits, funnel
 //     centres, values and limits) are written in JSON with exactly 4
 //     decimal places (std::to_chars fixed: correctly rounded from the
-//     binary value, no locale; never "-0.0000").
+//     binary value, no locale; never "-0.0000"), and in HTML with 1 decimal
+//     place for percentages and 2 for counts and rates.
 //
 // Thread-safety: stateless; safe from any thread.
 #pragma once
@@ -69,11 +70,45 @@ std::string RenderJson(const v1::QuarterlyReport& report);
 // the end, so readers by position keep working).
 std::string RenderCsv(const v1::QuarterlyReport& report);
 
+// A self-contained HTML5 page (UTF-8, LF line ends): inline CSS and inline
+// SVG only, no script, nothing fetched from the network, so it can be
+// mailed, archived or opened offline. Every text from the report is
+// escaped. Aimed at WCAG 2.2 AA: lang="en", one h1 and headings in order,
+// a skip link, visible focus, tables with scoped header cells, text
+// contrast of at least 4.5:1, nothing told by colour alone, and a text
+// alternative (title, desc and a data table) for every chart.
+//
+// Contents, in order: the title (quarter, months, log position, number of
+// collaboratives); contents links; "How to read this" (XmR charts, special
+// cause rules in priority order, the icons, funnel plots); then per type
+// and topic, per measure, a <section> with the measure's definition, the
+// national figure and its coverage, the variation and assurance icons of
+// its SPC summary, the learning linked to it, a table of the
+// collaboratives' figures with coverage, and
+//   - when the measure has `spc_points`: exactly one
+//     <svg class="spc-chart" data-measure-id="ID" role="img"> (points and
+//     line, mean, process limits labelled with their values, near limits,
+//     a step at each rebase labelled with its reason and author, special
+//     causes by colour AND shape, chart learning as numbered markers, the
+//     target) followed by its data table; otherwise a paragraph saying
+//     there is no chart yet (no <svg class="spc-chart">);
+//   - when it has a `funnel`: one <svg class="funnel-plot"
+//     data-measure-id="ID" role="img"> (collaboratives by denominator and
+//     value, the national centre line, 95% and 99.8% limits computed with
+//     spc::FunnelLimitsAt, units outside a band marked by shape and label)
+//     followed by its data table.
+// Then learning per collaborative and topic; coverage and outstanding
+// returns per month of the quarter; sign-offs with the revisions since
+// each; the publication note with its revisions. "No revisions" is said
+// when a list of revisions is empty.
+std::string RenderHtml(const v1::QuarterlyReport& report);
+
 // A rendering and its media type.
 struct Rendered {
   std::string bytes;
-  // "text/plain; charset=utf-8", "application/json" or
-  // "text/csv; charset=utf-8"; empty with empty bytes for
+  // "text/plain; charset=utf-8", "application/json",
+  // "text/csv; charset=utf-8" or "text/html; charset=utf-8"; empty with
+  // empty bytes for
   // REPORT_FORMAT_UNSPECIFIED (and any unknown format).
   std::string content_type;
 };
