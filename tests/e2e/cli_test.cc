@@ -68,13 +68,14 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   EXPECT_THAT(again.output, HasSubstr(": position 2, 9 rows (already on the log"));
 
   // Falls with harm, 2024/25 Q1: (3 + 2 + 4) / (2000 + 1000 + 4000) x 1,000
-  // = 1.2857 per 1,000 bed days; 3 of 9 organisation-months reported.
+  // = 1.2857 per 1,000 bed days; 3 of 9 organisation-months reported; its
+  // national SPC summary: common cause, no target so no assurance.
   CommandResult csv = Psc({"report", "--quarter", "2024/25 Q1", "--format", "csv", "--min-position", "2"});
   ASSERT_EQ(csv.code, 0) << csv.output;
   EXPECT_THAT(csv.output,
               HasSubstr("2024/25 Q1,outcome,falls,falls-harm-rate.v1,\"Inpatient falls with harm "
                         "per 1,000 occupied bed days\",national,,9,7000,1.2857,\"per 1,000 "
-                        "occupied bed days\",3,9\r\n"));
+                        "occupied bed days\",3,9,common_cause,none\r\n"));
   // NEWS2 on time: RHM 90/100 in wessex = 90%; RTH 40/50 in oxford = 80%.
   EXPECT_THAT(csv.output, HasSubstr(",collaborative,wessex,90,100,90.0000,"));
   EXPECT_THAT(csv.output, HasSubstr(",collaborative,oxford,40,50,80.0000,"));

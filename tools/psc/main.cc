@@ -6,7 +6,8 @@
 //   psc withdraw --reason TEXT ORG MEASURE MONTH...   withdraw stored values
 //   psc history ORG MEASURE MONTH    every change of one stored value
 //   psc outstanding --month M        returns still missing for a month
-//   psc report [--quarter Q]         the quarterly national aggregate
+//   psc report [--quarter Q] [--format text|json|csv|html] [--output FILE]
+//                                    the quarterly national aggregate
 //   psc series --measure ID          a monthly series
 //   psc receipt ID                   the receipt of a request id
 //   psc publish --quarter Q          freeze and publish a quarter's report
@@ -15,6 +16,7 @@
 //   psc demo                         load the demo dataset and print the report
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -41,7 +43,7 @@ constexpr char kUsage[] =
     "  withdraw --reason TEXT ORG MEASURE MONTH...  withdraw stored values\n"
     "  history ORG MEASURE MONTH  every change of one stored value\n"
     "  outstanding --month M      returns still missing for a month, per collaborative\n"
-    "  report                     the quarterly national aggregate (--quarter, --format)\n"
+    "  report                     the quarterly national aggregate (--quarter, --format, --output)\n"
     "  series                     monthly series of a measure (--measure, --collaborative | --org)\n"
     "  receipt ID                 the receipt of a submission, learning or catalogue change id\n"
     "  publish --quarter Q        freeze the quarter's report and publish it\n"
@@ -346,14 +348,34 @@ int CmdReport(Client& client, server::Flags& flags) {
   if (format == "text") request.set_format(v1::REPORT_FORMAT_TEXT);
   else if (format == "json") request.set_format(v1::REPORT_FORMAT_JSON);
   else if (format == "csv") request.set_format(v1::REPORT_FORMAT_CSV);
-  else return Fail(StrCat("--format must be text, json or csv, not '", format, "'"));
+  else if (format == "html") request.set_format(v1::REPORT_FORMAT_HTML);
+  else return Fail(StrCat("--format must be text, json, csv or html, not '", format, "'"));
   auto min = flags.GetInt("min-position");
   if (!min.ok()) return Fail(min.status());
   request.set_min_position(static_cast<uint64_t>(*min));
   v1::GetQuarterlyReportResponse response;
   auto status = client.query->GetQuarterlyReport(Context().get(), request, &response);
   if (!status.ok()) return FailCall(status);
-  std::cout << response.rendered();
+  const std::string& output = flags.Get("output");
+  if (output.empty()) {
+    std::cout << response.rendered();
+    return 0;
+  }
+  // Written beside the target and renamed over it, so a reader never sees
+  // half a report.
+  const std::string partial = StrCat(output, ".partial");
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out << response.rendered();
+    out.close();
+    if (!out) return Fail(StrCat("cannot write ", partial));
+  }
+  if (std::rename(partial.c_str(), output.c_str()) != 0) {
+    std::remove(partial.c_str());
+    return Fail(StrCat("cannot write ", output));
+  }
+  std::cerr << "psc: wrote " << Grouped(response.rendered().size()) << " bytes ("
+            << response.content_type() << ") to " << output << "\n";
   return 0;
 }
 
@@ -487,7 +509,9 @@ int main(int argc, char** argv) {
     flags.Add("quarter", "2024/25 Q4", "NHS financial quarter, e.g. '2024/25 Q1' (Apr-Jun 2024)");
   }
   if (command == "report") {
-    flags.Add("format", "text", "text, json or csv").Add("min-position", "0", "wait until the read model has applied this position");
+    flags.Add("format", "text", "text, json, csv or html (a self-contained page with SPC charts)")
+        .Add("output", "", "write the report to this file instead of stdout")
+        .Add("min-position", "0", "wait until the read model has applied this position");
   }
   if (command == "series") {
     flags.Add("measure", "", "measure id").Add("collaborative", "", "collaborative id").Add("org", "", "ODS code")

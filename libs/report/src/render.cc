@@ -1,22 +1,23 @@
 #include "psc/report/render.h"
 
-#include <cstdio>
-
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "psc/domain/clock.h"
 #include "psc/domain/number_format.h"
 #include "psc/domain/period.h"
 #include "psc/domain/strings.h"
+#include "render_internal.h"
 
 namespace psc::report {
-namespace {
-
+namespace internal {
 
 // ---------------------------------------------------------------- names
 
@@ -74,7 +75,21 @@ std::string_view DirectionName(v1::Direction d) {
   }
 }
 
-// "Jan 2025" for "2025-01"; the text itself when it is not a month.
+std::string_view LearningKindName(v1::LearningKind k) {
+  switch (k) {
+    case v1::LEARNING_KIND_CASE_STUDY:
+      return "case_study";
+    case v1::LEARNING_KIND_STORY:
+      return "story";
+    case v1::LEARNING_KIND_INNOVATIVE_PRACTICE:
+      return "innovative_practice";
+    case v1::LEARNING_KIND_WHAT_DID_NOT_WORK:
+      return "what_did_not_work";
+    default:
+      return "unspecified";
+  }
+}
+
 std::string MonthLabel(const std::string& text) {
   static constexpr const char* kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -93,7 +108,6 @@ int64_t Factor(const v1::Measure& m) {
   return m.unit() == v1::UNIT_PROPORTION ? 100 : m.unit() == v1::UNIT_RATE ? m.rate_per() : 1;
 }
 
-// "count", "%" or "per 1,000 occupied bed days".
 std::string UnitLabel(const v1::Measure& m) {
   switch (m.unit()) {
     case v1::UNIT_PROPORTION:
@@ -107,8 +121,6 @@ std::string UnitLabel(const v1::Measure& m) {
   }
 }
 
-// The shortest decimal that reads back as `v`; nullopt for NaN and
-// infinities, which JSON cannot hold.
 std::optional<std::string> ShortestDouble(double v) {
   if (!std::isfinite(v)) return std::nullopt;
   char buf[32];
@@ -117,14 +129,86 @@ std::optional<std::string> ShortestDouble(double v) {
   return std::string(buf, end);
 }
 
-// The figure's value for JSON and CSV: counts as integers, percentages and
-// rates to 4 decimal places; nullopt when the figure has no value.
+std::optional<std::string> FixedDouble(double v, int decimals) {
+  if (!std::isfinite(v)) return std::nullopt;
+  char buf[400];  // |v| < 1.8e308: 309 digits, sign, point and 17 places
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed,
+                                 std::clamp(decimals, 0, 17));
+  if (ec != std::errc()) return std::nullopt;
+  std::string out(buf, end);
+  if (out.front() == '-' && out.find_first_not_of("-0.") == std::string::npos) out.erase(0, 1);
+  return out;
+}
+
 std::optional<std::string> MachineValue(const v1::Measure& m, const v1::Figure& f) {
   if (!f.has_value()) return std::nullopt;
   if (!IsRatio(m)) return Integer(f.numerator(), false);
   if (f.denominator() == 0 || Factor(m) == 0) return ShortestDouble(f.value());
   return Quotient(f.numerator(), Factor(m), f.denominator(), 4, false);
 }
+
+HumanValue HumanValueOf(const v1::Measure& m, const v1::Figure& f) {
+  HumanValue out;
+  if (f.coverage().reported() <= 0) {
+    out.number = "no data";
+  } else if (!f.has_value()) {
+    out.number = "–";
+  } else if (m.unit() == v1::UNIT_PROPORTION && f.denominator() != 0) {
+    out.number = Quotient(f.numerator(), 100, f.denominator(), 1, true);
+    out.suffix = "%";
+  } else if (m.unit() == v1::UNIT_RATE && f.denominator() != 0) {
+    out.number = Quotient(f.numerator(), m.rate_per(), f.denominator(), 2, true);
+    out.suffix = StrCat(" ", UnitLabel(m));
+  } else {
+    out.number = Integer(f.numerator(), true);
+  }
+  return out;
+}
+
+int HumanDecimals(const v1::Measure& m) { return m.unit() == v1::UNIT_PROPORTION ? 1 : 2; }
+
+// ---------------------------------------------------------------- time
+
+namespace {
+
+std::string TwoDigits(int v) { return StrCat(v < 10 ? "0" : "", v); }
+
+}  // namespace
+
+std::string Rfc3339Utc(const google::protobuf::Timestamp& t) {
+  using namespace std::chrono;
+  const sys_seconds instant{seconds(t.seconds())};
+  const sys_days day = floor<days>(instant);
+  const year_month_day ymd{day};
+  const hh_mm_ss<seconds> time{instant - day};
+  std::string out = StrCat(static_cast<int>(ymd.year()), "-",
+                           TwoDigits(static_cast<int>(static_cast<unsigned>(ymd.month()))), "-",
+                           TwoDigits(static_cast<int>(static_cast<unsigned>(ymd.day()))), "T",
+                           TwoDigits(static_cast<int>(time.hours().count())), ":",
+                           TwoDigits(static_cast<int>(time.minutes().count())), ":",
+                           TwoDigits(static_cast<int>(time.seconds().count())));
+  if (int32_t nanos = t.nanos(); nanos > 0 && nanos < 1000000000) {
+    std::string digits = StrCat(nanos + 1000000000).substr(1);  // 9 digits
+    while (digits.size() > 3 && digits.ends_with("000")) digits.resize(digits.size() - 3);
+    StrAppend(&out, ".", digits);
+  }
+  out += "Z";
+  return out;
+}
+
+std::string LondonDateTime(const google::protobuf::Timestamp& t) {
+  static constexpr const char* kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const LondonTime l = ToLondon(TimePoint(std::chrono::seconds(t.seconds())));
+  return StrCat(l.day, " ", kNames[(l.month + 11) % 12], " ", l.year, " ", TwoDigits(l.hour), ":",
+                TwoDigits(l.minute), l.summer_time ? " BST" : " GMT");
+}
+
+}  // namespace internal
+
+using namespace internal;
+
+namespace {
 
 // ---------------------------------------------------------------- text
 
@@ -203,19 +287,9 @@ TextRow RowOf(std::string name, const v1::Measure& m, const v1::Figure& f) {
   row.name = std::move(name);
   const int64_t reported = f.coverage().reported();
   const int64_t expected = f.coverage().expected();
-  if (reported <= 0) {
-    row.number = "no data";
-  } else if (!f.has_value()) {
-    row.number = "–";
-  } else if (m.unit() == v1::UNIT_PROPORTION && f.denominator() != 0) {
-    row.number = Quotient(f.numerator(), 100, f.denominator(), 1, true);
-    row.suffix = "%";
-  } else if (m.unit() == v1::UNIT_RATE && f.denominator() != 0) {
-    row.number = Quotient(f.numerator(), m.rate_per(), f.denominator(), 2, true);
-    row.suffix = StrCat(" ", UnitLabel(m));
-  } else {
-    row.number = Integer(f.numerator(), true);
-  }
+  HumanValue value = HumanValueOf(m, f);
+  row.number = std::move(value.number);
+  row.suffix = std::move(value.suffix);
   if (reported <= 0) {
     row.numden = "–";
   } else if (IsRatio(m)) {
@@ -488,7 +562,262 @@ void WriteFigure(JsonWriter& w, const v1::Measure& m, const v1::Figure& f) {
   w.Int(f.coverage().reported());
   w.Key("expected");
   w.Int(f.coverage().expected());
+  w.Key("on_time");
+  w.Int(f.coverage().on_time());
   w.EndObject();
+  w.EndObject();
+}
+
+// A computed statistic (SPC mean or limit, funnel centre or limit): exactly
+// 4 decimal places, null when not finite.
+void WriteStatistic(JsonWriter& w, double v) { w.Number(FixedDouble(v, 4)); }
+
+void WriteStrings(JsonWriter& w, const google::protobuf::RepeatedPtrField<std::string>& list) {
+  w.BeginArray();
+  for (const auto& s : list) w.String(s);
+  w.EndArray();
+}
+
+void WriteSpcSummary(JsonWriter& w, const v1::SpcSummary& s) {
+  w.BeginObject();
+  w.Key("points");
+  w.Int(s.points());
+  w.Key("variation");
+  w.String(s.variation());
+  w.Key("assurance");
+  w.String(s.assurance());
+  w.Key("mean");
+  WriteStatistic(w, s.mean());
+  w.Key("lower_process_limit");
+  WriteStatistic(w, s.lower_process_limit());
+  w.Key("upper_process_limit");
+  WriteStatistic(w, s.upper_process_limit());
+  w.Key("trial_limits");
+  w.Bool(s.trial_limits());
+  w.Key("per_organisation");
+  w.Bool(s.per_organisation());
+  w.EndObject();
+}
+
+void WriteSpcPoint(JsonWriter& w, const v1::SpcPoint& p) {
+  w.BeginObject();
+  w.Key("month");
+  w.String(p.month());
+  w.Key("value");
+  WriteStatistic(w, p.value());
+  w.Key("mean");
+  WriteStatistic(w, p.mean());
+  w.Key("lower_process_limit");
+  WriteStatistic(w, p.lower_process_limit());
+  w.Key("upper_process_limit");
+  WriteStatistic(w, p.upper_process_limit());
+  w.Key("lower_near_limit");
+  WriteStatistic(w, p.lower_near_limit());
+  w.Key("upper_near_limit");
+  WriteStatistic(w, p.upper_near_limit());
+  w.Key("special_cause");
+  w.String(p.special_cause());
+  w.Key("classification");
+  w.String(p.classification());
+  w.Key("segment");
+  w.Int(p.segment());
+  w.EndObject();
+}
+
+void WriteSpcSegment(JsonWriter& w, const v1::SpcSegment& s) {
+  w.BeginObject();
+  w.Key("first_month");
+  w.String(s.first_month());
+  w.Key("last_month");
+  w.String(s.last_month());
+  w.Key("points");
+  w.Int(s.points());
+  w.Key("base_points");
+  w.Int(s.base_points());
+  w.Key("trial_limits");
+  w.Bool(s.trial_limits());
+  w.Key("mean");
+  WriteStatistic(w, s.mean());
+  w.Key("lower_process_limit");
+  WriteStatistic(w, s.lower_process_limit());
+  w.Key("upper_process_limit");
+  WriteStatistic(w, s.upper_process_limit());
+  w.Key("rebase_reason");
+  w.String(s.rebase_reason());
+  w.Key("rebase_author");
+  w.String(s.rebase_author());
+  w.Key("fixed_after_points");
+  w.Int(s.fixed_after_points());
+  w.EndObject();
+}
+
+void WriteLearningItem(JsonWriter& w, const v1::LearningItem& item) {
+  w.BeginObject();
+  w.Key("learning_id");
+  w.String(item.learning_id());
+  w.Key("kind");
+  w.String(LearningKindName(item.kind()));
+  w.Key("month");
+  w.String(item.month());
+  w.Key("title");
+  w.String(item.title());
+  w.Key("measure_ids");
+  WriteStrings(w, item.measure_ids());
+  w.Key("collaborative_id");
+  w.String(item.collaborative_id());
+  w.EndObject();
+}
+
+void WriteLearningItems(JsonWriter& w,
+                        const google::protobuf::RepeatedPtrField<v1::LearningItem>& items) {
+  w.BeginArray();
+  for (const auto& item : items) WriteLearningItem(w, item);
+  w.EndArray();
+}
+
+void WriteFunnel(JsonWriter& w, const v1::Funnel& f) {
+  w.BeginObject();
+  w.Key("model");
+  w.String(f.model());
+  w.Key("centre");
+  WriteStatistic(w, f.centre());
+  w.Key("display_factor");
+  w.Number(ShortestDouble(f.display_factor()));
+  w.Key("units");
+  w.BeginArray();
+  for (const auto& u : f.units()) {
+    w.BeginObject();
+    w.Key("id");
+    w.String(u.id());
+    w.Key("numerator");
+    w.Int(u.numerator());
+    w.Key("denominator");
+    w.Int(u.denominator());
+    w.Key("value");
+    WriteStatistic(w, u.value());
+    w.Key("lower_95");
+    WriteStatistic(w, u.lower_95());
+    w.Key("upper_95");
+    WriteStatistic(w, u.upper_95());
+    w.Key("lower_998");
+    WriteStatistic(w, u.lower_998());
+    w.Key("upper_998");
+    WriteStatistic(w, u.upper_998());
+    w.Key("position_95");
+    w.String(u.position_95());
+    w.Key("position_998");
+    w.String(u.position_998());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+// A revised figure's field: a value to 4 places; numerators, denominators
+// and coverage counts (whole numbers) as integers.
+std::optional<std::string> RevisionNumber(const v1::Revision& r, bool has, double v) {
+  if (!has) return std::nullopt;
+  if (r.field() != "value" && std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 9.0e15) {
+    return Integer(static_cast<int64_t>(v), false);
+  }
+  return FixedDouble(v, 4);
+}
+
+void WriteRevisions(JsonWriter& w, const google::protobuf::RepeatedPtrField<v1::Revision>& list) {
+  w.BeginArray();
+  for (const auto& r : list) {
+    w.BeginObject();
+    w.Key("measure_id");
+    w.String(r.measure_id());
+    w.Key("area");
+    w.String(r.area());
+    w.Key("field");
+    w.String(r.field());
+    w.Key("published");
+    w.Number(RevisionNumber(r, r.has_published(), r.published()));
+    w.Key("current");
+    w.Number(RevisionNumber(r, r.has_current(), r.current()));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteSignOff(JsonWriter& w, const v1::SignOff& s) {
+  w.BeginObject();
+  w.Key("collaborative_id");
+  w.String(s.collaborative_id());
+  w.Key("sign_off_id");
+  w.String(s.sign_off_id());
+  w.Key("position");
+  w.UInt(s.position());
+  w.Key("as_of_position");
+  w.UInt(s.as_of_position());
+  w.Key("signed_off_at");
+  if (s.has_signed_off_at()) {
+    w.String(Rfc3339Utc(s.signed_off_at()));
+  } else {
+    w.Number(std::nullopt);
+  }
+  w.Key("principal");
+  w.String(s.principal());
+  w.Key("revisions");
+  WriteRevisions(w, s.revisions());
+  w.EndObject();
+}
+
+void WriteOutstanding(JsonWriter& w, const v1::OutstandingReturns& o) {
+  w.BeginObject();
+  w.Key("month");
+  w.String(o.month());
+  w.Key("collaboratives");
+  w.BeginArray();
+  for (const auto& c : o.collaboratives()) {
+    w.BeginObject();
+    w.Key("collaborative_id");
+    w.String(c.collaborative_id());
+    w.Key("expected");
+    w.Int(c.expected());
+    w.Key("reported");
+    w.Int(c.reported());
+    w.Key("on_time");
+    w.Int(c.on_time());
+    w.Key("outstanding");
+    w.BeginArray();
+    for (const auto& org : c.outstanding()) {
+      w.BeginObject();
+      w.Key("ods_code");
+      w.String(org.ods_code());
+      w.Key("name");
+      w.String(org.name());
+      w.Key("measure_ids");
+      WriteStrings(w, org.measure_ids());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("as_of_position");
+  w.UInt(o.as_of_position());
+  w.EndObject();
+}
+
+void WriteLearningSummary(JsonWriter& w, const v1::LearningSummary& s) {
+  w.BeginObject();
+  w.Key("collaborative_id");
+  w.String(s.collaborative_id());
+  w.Key("topic_id");
+  w.String(s.topic_id());
+  w.Key("case_studies");
+  w.Int(s.case_studies());
+  w.Key("stories");
+  w.Int(s.stories());
+  w.Key("innovative_practice");
+  w.Int(s.innovative_practice());
+  w.Key("what_did_not_work");
+  w.Int(s.what_did_not_work());
+  w.Key("items");
+  WriteLearningItems(w, s.items());
   w.EndObject();
 }
 
@@ -543,6 +872,30 @@ std::string RenderJson(const v1::QuarterlyReport& report) {
           w.EndObject();
         }
         w.EndArray();
+        w.Key("spc");
+        if (mr.has_spc()) {
+          WriteSpcSummary(w, mr.spc());
+        } else {
+          w.Number(std::nullopt);
+        }
+        w.Key("learning");
+        WriteLearningItems(w, mr.learning());
+        w.Key("spc_points");
+        w.BeginArray();
+        for (const auto& p : mr.spc_points()) WriteSpcPoint(w, p);
+        w.EndArray();
+        w.Key("spc_segments");
+        w.BeginArray();
+        for (const auto& seg : mr.spc_segments()) WriteSpcSegment(w, seg);
+        w.EndArray();
+        w.Key("chart_learning");
+        WriteLearningItems(w, mr.chart_learning());
+        w.Key("funnel");
+        if (mr.has_funnel()) {
+          WriteFunnel(w, mr.funnel());
+        } else {
+          w.Number(std::nullopt);
+        }
         w.EndObject();
       }
       w.EndArray();
@@ -563,6 +916,34 @@ std::string RenderJson(const v1::QuarterlyReport& report) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("learning");
+  w.BeginArray();
+  for (const auto& s : report.learning()) WriteLearningSummary(w, s);
+  w.EndArray();
+  w.Key("sign_offs");
+  w.BeginArray();
+  for (const auto& s : report.sign_offs()) WriteSignOff(w, s);
+  w.EndArray();
+  w.Key("outstanding");
+  w.BeginArray();
+  for (const auto& o : report.outstanding()) WriteOutstanding(w, o);
+  w.EndArray();
+  w.Key("publication");
+  if (report.has_publication()) {
+    const v1::PublicationNote& p = report.publication();
+    w.BeginObject();
+    w.Key("publication_id");
+    w.String(p.publication_id());
+    w.Key("position");
+    w.UInt(p.position());
+    w.Key("as_of_position");
+    w.UInt(p.as_of_position());
+    w.Key("revisions");
+    WriteRevisions(w, p.revisions());
+    w.EndObject();
+  } else {
+    w.Number(std::nullopt);
+  }
   w.EndObject();
   return w.Finish();
 }
@@ -571,24 +952,27 @@ std::string RenderJson(const v1::QuarterlyReport& report) {
 
 std::string RenderCsv(const v1::QuarterlyReport& report) {
   std::string out;
-  AppendCsvLine(&out, {"quarter", "type", "topic_id", "measure_id", "measure_name", "area", "area_id",
-                 "numerator", "denominator", "value", "unit", "reported", "expected"});
+  AppendCsvLine(&out, {"quarter", "type", "topic_id", "measure_id", "measure_name", "area",
+                       "area_id", "numerator", "denominator", "value", "unit", "reported",
+                       "expected", "variation", "assurance"});
   for (const auto& type : report.types()) {
     for (const auto& topic : type.topics()) {
       for (const auto& mr : topic.measures()) {
         const v1::Measure& m = mr.measure();
-        auto line = [&](std::string_view area, const std::string& area_id, const v1::Figure& f) {
-          AppendCsvLine(&out, {report.quarter(), std::string(TypeName(type.type())), topic.topic().id(),
-                         m.id(), m.name(), std::string(area), area_id,
-                         Integer(f.numerator(), false),
-                         IsRatio(m) ? Integer(f.denominator(), false) : std::string(),
-                         MachineValue(m, f).value_or(""), UnitLabel(m),
-                         Integer(f.coverage().reported(), false),
-                         Integer(f.coverage().expected(), false)});
+        auto line = [&](std::string_view area, const std::string& area_id, const v1::Figure& f,
+                        const v1::SpcSummary* spc) {
+          AppendCsvLine(
+              &out,
+              {report.quarter(), std::string(TypeName(type.type())), topic.topic().id(), m.id(),
+               m.name(), std::string(area), area_id, Integer(f.numerator(), false),
+               IsRatio(m) ? Integer(f.denominator(), false) : std::string(),
+               MachineValue(m, f).value_or(""), UnitLabel(m),
+               Integer(f.coverage().reported(), false), Integer(f.coverage().expected(), false),
+               spc ? spc->variation() : std::string(), spc ? spc->assurance() : std::string()});
         };
-        line("national", "", mr.national());
+        line("national", "", mr.national(), mr.has_spc() ? &mr.spc() : nullptr);
         for (const auto& area : mr.collaboratives()) {
-          line("collaborative", area.collaborative_id(), area.figure());
+          line("collaborative", area.collaborative_id(), area.figure(), nullptr);
         }
       }
     }
@@ -604,6 +988,8 @@ Rendered Render(const v1::QuarterlyReport& report, v1::ReportFormat format) {
       return {RenderJson(report), "application/json"};
     case v1::REPORT_FORMAT_CSV:
       return {RenderCsv(report), "text/csv; charset=utf-8"};
+    case v1::REPORT_FORMAT_HTML:
+      return {RenderHtml(report), "text/html; charset=utf-8"};
     default:
       return {};
   }

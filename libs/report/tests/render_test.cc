@@ -1,6 +1,10 @@
 // Golden tests of the renderers: a small report built by hand, and the
 // exact bytes each renderer must give for it.
+#include "psc/report/render.h"
+
 #include <gmock/gmock.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -9,7 +13,7 @@
 #include <vector>
 
 #include "psc/domain/aggregation.h"
-#include "psc/report/render.h"
+#include "rich_report.h"
 
 namespace psc::report {
 namespace {
@@ -141,22 +145,22 @@ std::vector<std::string> Lines(const std::string& text) {
 TEST(RenderCsv, Golden) {
   const std::string expected =
       "quarter,type,topic_id,measure_id,measure_name,area,area_id,numerator,denominator,value,"
-      "unit,reported,expected\r\n"
+      "unit,reported,expected,variation,assurance\r\n"
       "2024/25 Q4,process,deterioration,news2-on-time.v1,\"NEWS2 \"\"on time\"\"\",national,,35,"
-      "40,87.5000,%,2,3\r\n"
+      "40,87.5000,%,2,3,,\r\n"
       "2024/25 Q4,process,deterioration,news2-on-time.v1,\"NEWS2 \"\"on time\"\"\",collaborative,"
-      "oxford,0,0,,%,0,1\r\n"
+      "oxford,0,0,,%,0,1,,\r\n"
       "2024/25 Q4,process,deterioration,news2-on-time.v1,\"NEWS2 \"\"on time\"\"\",collaborative,"
-      "wessex,35,40,87.5000,%,2,2\r\n"
-      "2024/25 Q4,outcome,falls,falls-count.v1,Inpatient falls,national,,1234,,1234,count,5,6\r\n"
+      "wessex,35,40,87.5000,%,2,2,,\r\n"
+      "2024/25 Q4,outcome,falls,falls-count.v1,Inpatient falls,national,,1234,,1234,count,5,6,,\r\n"
       "2024/25 Q4,outcome,falls,falls-count.v1,Inpatient falls,collaborative,wessex,1234,,1234,"
-      "count,5,6\r\n"
+      "count,5,6,,\r\n"
       "2024/25 Q4,outcome,falls,falls-harm-rate.v1,\"Falls with harm per 1,000 bed days\","
-      "national,,4,3000,1.3333,\"per 1,000 occupied bed days\",2,6\r\n"
+      "national,,4,3000,1.3333,\"per 1,000 occupied bed days\",2,6,,\r\n"
       "2024/25 Q4,outcome,falls,falls-harm-rate.v1,\"Falls with harm per 1,000 bed days\","
-      "collaborative,oxford,0,0,,\"per 1,000 occupied bed days\",0,3\r\n"
+      "collaborative,oxford,0,0,,\"per 1,000 occupied bed days\",0,3,,\r\n"
       "2024/25 Q4,outcome,falls,falls-harm-rate.v1,\"Falls with harm per 1,000 bed days\","
-      "collaborative,wessex,4,3000,1.3333,\"per 1,000 occupied bed days\",2,3\r\n";
+      "collaborative,wessex,4,3000,1.3333,\"per 1,000 occupied bed days\",2,3,,\r\n";
   EXPECT_EQ(RenderCsv(FixedReport()), expected);
 }
 
@@ -205,7 +209,8 @@ TEST(RenderJson, Golden) {
                 "value": 1.3333,
                 "coverage": {
                   "reported": 2,
-                  "expected": 6
+                  "expected": 6,
+                  "on_time": 0
                 }
               },
               "collaboratives": [
@@ -217,7 +222,8 @@ TEST(RenderJson, Golden) {
                     "value": null,
                     "coverage": {
                       "reported": 0,
-                      "expected": 3
+                      "expected": 3,
+                      "on_time": 0
                     }
                   }
                 },
@@ -229,11 +235,18 @@ TEST(RenderJson, Golden) {
                     "value": 1.3333,
                     "coverage": {
                       "reported": 2,
-                      "expected": 3
+                      "expected": 3,
+                      "on_time": 0
                     }
                   }
                 }
-              ]
+              ],
+              "spc": null,
+              "learning": [],
+              "spc_points": [],
+              "spc_segments": [],
+              "chart_learning": [],
+              "funnel": null
             }
           ]
         }
@@ -249,7 +262,11 @@ TEST(RenderJson, Golden) {
       "id": "wessex",
       "name": "Wessex"
     }
-  ]
+  ],
+  "learning": [],
+  "sign_offs": [],
+  "outstanding": [],
+  "publication": null
 }
 )json";
   EXPECT_EQ(RenderJson(SmallReport()), expected);
@@ -265,7 +282,11 @@ TEST(RenderJson, EmptyReportAndEscapes) {
             "  \"last_month\": \"2025-03\",\n"
             "  \"as_of_position\": 7,\n"
             "  \"types\": [],\n"
-            "  \"collaboratives\": []\n"
+            "  \"collaboratives\": [],\n"
+            "  \"learning\": [],\n"
+            "  \"sign_offs\": [],\n"
+            "  \"outstanding\": [],\n"
+            "  \"publication\": null\n"
             "}\n");
 }
 
@@ -274,6 +295,135 @@ TEST(RenderJson, CountsAreIntegersAndProportionsHaveFourPlaces) {
   EXPECT_THAT(json, HasSubstr("\"name\": \"NEWS2 \\\"on time\\\"\""));
   EXPECT_THAT(json, HasSubstr("\"value\": 87.5000,"));
   EXPECT_THAT(json, HasSubstr("\"value\": 1234,"));
+}
+
+// JSON without its line breaks and indentation, so that a fragment can be
+// written on a few lines: `{\n    "a": 1,\n    "b": []\n  }` -> `{"a": 1,"b": []}`.
+std::string Compact(const std::string& json) {
+  std::string out;
+  for (size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '\n') {
+      out += json[i];
+      continue;
+    }
+    while (i + 1 < json.size() && json[i + 1] == ' ') ++i;
+  }
+  return out;
+}
+
+TEST(RenderJson, ChartsFunnelLearningSignOffsReturnsAndPublication) {
+  const std::string json = RenderJson(testing::RichReport());
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
+  const std::string c = Compact(json);
+  // Coverage with on time; the SPC summary, linked learning and the chart's
+  // first point (near limits two thirds of the way: 5.5 -/+ 1.7733...),
+  // computed statistics with 4 places.
+  EXPECT_THAT(c, HasSubstr("\"national\": {\"numerator\": 33,\"denominator\": 0,\"value\": 33,"
+                           "\"coverage\": {\"reported\": 10,\"expected\": 12,\"on_time\": 7}}"));
+  EXPECT_THAT(
+      c,
+      HasSubstr(
+          "\"spc\": {\"points\": 23,\"variation\": \"improvement_low\",\"assurance\": \"none\","
+          "\"mean\": 4.0000,\"lower_process_limit\": 2.0000,\"upper_process_limit\": 6.0000,"
+          "\"trial_limits\": true,\"per_organisation\": true},"
+          "\"learning\": [{\"learning_id\": \"l-rails\",\"kind\": \"what_did_not_work\","
+          "\"month\": \"2025-01\",\"title\": \"Bed rails audit\",\"measure_ids\": "
+          "[\"falls-count.v1\"],\"collaborative_id\": \"oxford\"}],"
+          "\"spc_points\": [{\"month\": \"2023-04\",\"value\": 5.0000,\"mean\": 5.5000,"
+          "\"lower_process_limit\": 2.8400,\"upper_process_limit\": 8.1600,\"lower_near_limit\": "
+          "3.7267,\"upper_near_limit\": 7.2733,\"special_cause\": \"\",\"classification\": \"\","
+          "\"segment\": 0},"));
+  // The last point, the rebased segment, the changes marked; no funnel for
+  // a count.
+  EXPECT_THAT(
+      c, HasSubstr(
+             "{\"month\": \"2025-03\",\"value\": 1.5000,\"mean\": 4.0000,\"lower_process_limit\": "
+             "2.0000,\"upper_process_limit\": 6.0000,\"lower_near_limit\": "
+             "2.6667,\"upper_near_limit\": "
+             "5.3333,\"special_cause\": \"outside_limits\",\"classification\": \"improvement\","
+             "\"segment\": 1}],\"spc_segments\": [{\"first_month\": \"2023-04\","));
+  EXPECT_THAT(
+      c, HasSubstr(
+             "{\"first_month\": \"2024-07\",\"last_month\": \"2025-03\",\"points\": 8,"
+             "\"base_points\": 8,\"trial_limits\": true,\"mean\": 4.0000,\"lower_process_limit\": "
+             "2.0000,\"upper_process_limit\": 6.0000,\"rebase_reason\": \"New falls policy\","
+             "\"rebase_author\": \"A. Analyst\",\"fixed_after_points\": 0}],"
+             "\"chart_learning\": [{\"learning_id\": \"l-huddles\",\"kind\": \"case_study\","
+             "\"month\": \"2024-07\",\"title\": \"Falls huddles & \\\"safety crosses\\\"\","));
+  EXPECT_THAT(c, HasSubstr("\"collaborative_id\": \"oxford\"}],\"funnel\": null}"));
+  // The funnel: national 2 per 1,000; kss 1 / 8,000 at 0.125, its limits
+  // 2 -/+ z x sqrt(0.002 / 8,000) x 1,000 = 2 -/+ z x 0.5.
+  EXPECT_THAT(
+      c,
+      HasSubstr(
+          "\"funnel\": {\"model\": \"rate\",\"centre\": 2.0000,\"display_factor\": 1000,"
+          "\"units\": [{\"id\": \"kss\",\"numerator\": 1,\"denominator\": 8000,\"value\": "
+          "0.1250,\"lower_95\": 1.0200,\"upper_95\": 2.9800,\"lower_998\": 0.4549,\"upper_998\": "
+          "3.5451,\"position_95\": \"below\",\"position_998\": \"below\"},"));
+  EXPECT_THAT(c, HasSubstr("\"id\": \"wessex\",\"numerator\": 35,\"denominator\": 10000,"
+                           "\"value\": 3.5000,\"lower_95\": 1.1235,\"upper_95\": 2.8765,"
+                           "\"lower_998\": 0.6180,\"upper_998\": 3.3820,\"position_95\": "
+                           "\"above\",\"position_998\": \"above\"}]}}"));
+  // The report's learning, sign-offs (a timestamp in UTC or null; revised
+  // counts as integers, values with 4 places), returns and publication.
+  EXPECT_THAT(
+      c,
+      HasSubstr(
+          "\"learning\": [{\"collaborative_id\": \"oxford\",\"topic_id\": \"falls\","
+          "\"case_studies\": 0,\"stories\": 0,\"innovative_practice\": 0,\"what_did_not_work\": 1,"
+          "\"items\": [{\"learning_id\": \"l-rails\","));
+  EXPECT_THAT(
+      c,
+      HasSubstr(
+          "\"sign_offs\": [{\"collaborative_id\": \"oxford\",\"sign_off_id\": \"oxford-q4\","
+          "\"position\": 38,\"as_of_position\": 37,\"signed_off_at\": \"2025-04-03T10:15:00Z\","
+          "\"principal\": \"oxford-lead\",\"revisions\": []},{\"collaborative_id\": \"wessex\","
+          "\"sign_off_id\": \"wessex-q4\",\"position\": 39,\"as_of_position\": 39,"
+          "\"signed_off_at\": null,\"principal\": \"wessex-lead\",\"revisions\": [{\"measure_id\": "
+          "\"falls-harm-rate.v1\",\"area\": \"wessex\",\"field\": \"numerator\",\"published\": 34,"
+          "\"current\": 35},{\"measure_id\": \"falls-harm-rate.v1\",\"area\": "
+          "\"wessex\",\"field\": "
+          "\"value\",\"published\": 3.4000,\"current\": 3.5000}]}],\"outstanding\": [{\"month\": "
+          "\"2025-01\","));
+  EXPECT_THAT(
+      c,
+      HasSubstr(
+          "{\"month\": \"2025-03\",\"collaboratives\": [{\"collaborative_id\": \"oxford\","
+          "\"expected\": 4,\"reported\": 4,\"on_time\": 4,\"outstanding\": []},"
+          "{\"collaborative_id\": \"wessex\",\"expected\": 6,\"reported\": 4,\"on_time\": 3,"
+          "\"outstanding\": [{\"ods_code\": \"RDZ\",\"name\": \"University Hospitals Dorset\","
+          "\"measure_ids\": [\"falls-count.v1\",\"news2-on-time.v1\"]}]}],\"as_of_position\": 42}],"
+          "\"publication\": {\"publication_id\": \"q4-first\",\"position\": 41,"
+          "\"as_of_position\": 40,\"revisions\": []}}"));
+  EXPECT_EQ(json, RenderJson(testing::RichReport()));
+}
+
+TEST(RenderJson, TimestampFractionsAndStatisticsWithoutNegativeZero) {
+  v1::QuarterlyReport r = testing::RichReport();
+  r.mutable_sign_offs(0)->mutable_signed_off_at()->set_nanos(500000000);
+  r.mutable_sign_offs(1)->mutable_signed_off_at()->set_seconds(0);
+  r.mutable_sign_offs(1)->mutable_signed_off_at()->set_nanos(1500);
+  auto* spc = r.mutable_types(1)->mutable_topics(0)->mutable_measures(0)->mutable_spc();
+  spc->set_lower_process_limit(-0.00001);
+  const std::string c = Compact(RenderJson(r));
+  EXPECT_THAT(c, HasSubstr("\"signed_off_at\": \"2025-04-03T10:15:00.500Z\""));
+  EXPECT_THAT(c, HasSubstr("\"signed_off_at\": \"1970-01-01T00:00:00.000001500Z\""));
+  EXPECT_THAT(c, HasSubstr("\"lower_process_limit\": 0.0000,"));
+}
+
+TEST(RenderCsv, NationalLinesCarryTheSpcIcons) {
+  const std::string csv = RenderCsv(testing::RichReport());
+  EXPECT_THAT(csv,
+              HasSubstr(",falls-count.v1,Inpatient falls <all wards>,national,,33,,33,count,10,"
+                        "12,improvement_low,none\r\n"));
+  EXPECT_THAT(csv, HasSubstr(",falls-count.v1,Inpatient falls <all wards>,collaborative,oxford,12,,"
+                             "12,count,4,6,,\r\n"));
+  EXPECT_THAT(csv, HasSubstr(",national,,40,20000,2.0000,\"per 1,000 occupied bed days\",9,9,"
+                             "common_cause,inconsistent\r\n"));
+  // No SPC summary: empty.
+  EXPECT_THAT(csv,
+              HasSubstr(",news2-on-time.v1,NEWS2 observations on time,national,,0,0,,%,0,6,,\r\n"));
 }
 
 TEST(RenderText, KeyLines) {
@@ -355,7 +505,8 @@ TEST(Render, SameReportSameBytesAndContentTypes) {
   for (auto [format, type] : std::vector<std::pair<v1::ReportFormat, std::string>>{
            {v1::REPORT_FORMAT_TEXT, "text/plain; charset=utf-8"},
            {v1::REPORT_FORMAT_JSON, "application/json"},
-           {v1::REPORT_FORMAT_CSV, "text/csv; charset=utf-8"}}) {
+           {v1::REPORT_FORMAT_CSV, "text/csv; charset=utf-8"},
+           {v1::REPORT_FORMAT_HTML, "text/html; charset=utf-8"}}) {
     Rendered a = Render(r, format);
     Rendered b = Render(FixedReport(), format);
     EXPECT_EQ(a.content_type, type);
@@ -365,6 +516,7 @@ TEST(Render, SameReportSameBytesAndContentTypes) {
   EXPECT_EQ(Render(r, v1::REPORT_FORMAT_TEXT).bytes, RenderText(r));
   EXPECT_EQ(Render(r, v1::REPORT_FORMAT_JSON).bytes, RenderJson(r));
   EXPECT_EQ(Render(r, v1::REPORT_FORMAT_CSV).bytes, RenderCsv(r));
+  EXPECT_EQ(Render(r, v1::REPORT_FORMAT_HTML).bytes, RenderHtml(r));
   Rendered none = Render(r, v1::REPORT_FORMAT_UNSPECIFIED);
   EXPECT_TRUE(none.bytes.empty());
   EXPECT_TRUE(none.content_type.empty());

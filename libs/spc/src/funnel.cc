@@ -33,19 +33,24 @@ absl::Status ValidateRatio(FunnelModel model, std::string_view field, int64_t nu
 // One band for a unit with ratio `y` and denominator `d` around rate `p`,
 // all in numerator / denominator units; the result is in display units.
 FunnelBand Band(FunnelModel model, double p, double y, double d, double z, double factor) {
-  double se = model == FunnelModel::kProportion ? std::sqrt(p * (1 - p) / d) : std::sqrt(p / d);
-  double lower = std::max(0.0, p - z * se);
-  double upper = p + z * se;
-  if (model == FunnelModel::kProportion) upper = std::min(1.0, upper);
-  FunnelBand band{lower * factor, upper * factor, FunnelPosition::kWithin};
+  const FunnelLimits limits = FunnelLimitsAt(model, p, d, z);
+  FunnelBand band{limits.lower * factor, limits.upper * factor, FunnelPosition::kWithin};
   // Compared before scaling so that the display factor cannot move a unit
   // across a limit by rounding.
-  if (y > upper) band.position = FunnelPosition::kAbove;
-  if (y < lower) band.position = FunnelPosition::kBelow;
+  if (y > limits.upper) band.position = FunnelPosition::kAbove;
+  if (y < limits.lower) band.position = FunnelPosition::kBelow;
   return band;
 }
 
 }  // namespace
+
+FunnelLimits FunnelLimitsAt(FunnelModel model, double p, double denominator, double z) {
+  const double se = model == FunnelModel::kProportion ? std::sqrt(p * (1 - p) / denominator)
+                                                      : std::sqrt(p / denominator);
+  FunnelLimits limits{std::max(0.0, p - z * se), p + z * se};
+  if (model == FunnelModel::kProportion) limits.upper = std::min(1.0, limits.upper);
+  return limits;
+}
 
 absl::StatusOr<Funnel> BuildFunnel(FunnelModel model, double display_factor,
                                    int64_t national_numerator, int64_t national_denominator,

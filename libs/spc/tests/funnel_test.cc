@@ -127,6 +127,23 @@ TEST(FunnelTest, Rate) {
   ExpectBand(u[5].band998, 0.909768, 7.090232, FunnelPosition::kWithin);
 }
 
+// The curves a plot draws are the limits units get: same formulas, in
+// numerator / denominator units, clamped the same way.
+TEST(FunnelTest, LimitsAtADenominator) {
+  FunnelLimits p100 = FunnelLimitsAt(FunnelModel::kProportion, 0.2, 100, kFunnelZ95);
+  EXPECT_NEAR(p100.lower, 0.12160144, kTight);
+  EXPECT_NEAR(p100.upper, 0.27839856, kTight);
+  FunnelLimits p1 = FunnelLimitsAt(FunnelModel::kProportion, 0.2, 1, kFunnelZ998);
+  EXPECT_EQ(p1.lower, 0.0);
+  EXPECT_EQ(p1.upper, 1.0);
+  FunnelLimits r4000 = FunnelLimitsAt(FunnelModel::kRate, 0.004, 4000, kFunnelZ998);
+  EXPECT_NEAR(r4000.lower, 0.000909768, kTight);
+  EXPECT_NEAR(r4000.upper, 0.007090232, kTight);
+  FunnelLimits r250 = FunnelLimitsAt(FunnelModel::kRate, 0.004, 250, kFunnelZ95);
+  EXPECT_EQ(r250.lower, 0.0);
+  EXPECT_NEAR(r250.upper, 0.011839856, kTight);
+}
+
 TEST(FunnelTest, RefusesBadInput) {
   auto field = [](FunnelModel model, double factor, int64_t n, int64_t d,
                   std::vector<FunnelUnit> units) {

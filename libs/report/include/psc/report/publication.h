@@ -14,7 +14,7 @@
 namespace psc::report {
 
 // Names the renderers, so a publication records what produced its bytes.
-inline constexpr char kRendererVersion[] = "psc-report/1";
+inline constexpr char kRendererVersion[] = "psc-report/2";
 
 // The publication event of `report`: the structured report and its
 // renderings with their hashes. Internal: text, JSON and CSV, unsuppressed.

@@ -283,6 +283,16 @@ std::string_view Name(FunnelPosition v);
 inline constexpr double kFunnelZ95 = 1.959964;
 inline constexpr double kFunnelZ998 = 3.090232;
 
+// The limits of one band at `denominator` (> 0) around the rate `p` (in
+// numerator / denominator units, not scaled by a display factor), by the
+// formulas above, in the same units: what BuildFunnel gives each unit, and
+// the curves a funnel plot draws.
+struct FunnelLimits {
+  double lower = 0;
+  double upper = 0;
+};
+FunnelLimits FunnelLimitsAt(FunnelModel model, double p, double denominator, double z);
+
 // One unit compared (an organisation, a collaborative).
 struct FunnelUnit {
   std::string id;
