@@ -134,7 +134,9 @@ TEST_F(HtmlReportTest, PageRendersInAHeadlessBrowser) {
     }
   }
   ASSERT_EQ(measures, 5u);
-  EXPECT_GE(with_spc, 3u);  // falls, falls with harm, NEWS2
+  // Falls, falls with harm and NEWS2 have data: each has its chart's points.
+  EXPECT_EQ(with_spc, 3u);
+  EXPECT_EQ(with_points, 3u);
 
   // psc writes the same bytes to a file.
   const std::string page = dir_.Sub("report.html");
@@ -178,6 +180,12 @@ TEST_F(HtmlReportTest, PageRendersInAHeadlessBrowser) {
   // say why there is none.
   EXPECT_EQ(Count(d, "class=\"spc-chart\""), with_points);
   EXPECT_EQ(Count(d, "class=\"no-chart\""), measures - with_points);
+  // Falls with harm (a rate) and NEWS2 (a proportion) compare Wessex and
+  // Oxford on a funnel plot; counts have none.
+  EXPECT_EQ(Count(d, "class=\"funnel-plot\""), 2u);
+  // The learning linked to falls is marked on its chart.
+  EXPECT_EQ(Count(d, "<g class=\"change\">"), 1u);
+  EXPECT_THAT(d, HasSubstr("<ol class=\"chart-learning\">"));
   for (const auto& type : response.report().types()) {
     for (const auto& topic : type.topics()) {
       for (const auto& m : topic.measures()) {

@@ -23,6 +23,7 @@ namespace {
 using ::psc::testing::Obs;
 using ::psc::testing::SmallCatalogue;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class PscdTest : public ::testing::Test {
  protected:
@@ -219,6 +220,7 @@ TEST_F(PscdTest, PublishedQuarterIsFrozenAndRevisionsAreListed) {
                            Obs("RDZ", "falls-count.v1", "2024-04", 4)}));
   const std::string text_before = Report("2024/25 Q1", 2, v1::REPORT_FORMAT_TEXT).rendered();
   const std::string csv_before = Report("2024/25 Q1", 2, v1::REPORT_FORMAT_CSV).rendered();
+  const std::string html_before = Report("2024/25 Q1", 2, v1::REPORT_FORMAT_HTML).rendered();
 
   v1::PublishQuarterRequest publish;
   publish.set_publication_id("pub-q1");
@@ -236,7 +238,9 @@ TEST_F(PscdTest, PublishedQuarterIsFrozenAndRevisionsAreListed) {
   ASSERT_TRUE(server_.publication->GetPublication(Ctx().get(), get, &publication).ok());
   EXPECT_EQ(publication.position(), 3u);
   EXPECT_EQ(publication.published().as_of_position(), 2u);
-  ASSERT_EQ(publication.published().renderings_size(), 3);
+  ASSERT_EQ(publication.published().renderings_size(), 4);
+  EXPECT_EQ(publication.published().renderings(3).content_type(), "text/html; charset=utf-8");
+  EXPECT_EQ(publication.published().renderings(3).bytes(), html_before);
   // The bytes are those of the report at publication, with their hash.
   EXPECT_EQ(publication.published().renderings(0).bytes(), text_before);
   EXPECT_EQ(publication.published().renderings(2).bytes(), csv_before);
@@ -283,6 +287,117 @@ TEST_F(PscdTest, PublishedQuarterIsFrozenAndRevisionsAreListed) {
   EXPECT_THAT(public_csv, ::testing::HasSubstr("falls-count.v1,national,,6,"));
   EXPECT_THAT(public_csv, ::testing::HasSubstr("falls-count.v1,collaborative,wessex,*,"));
   EXPECT_EQ(public_publication.revisions_size(), 0);
+}
+
+TEST_F(PscdTest, SignedOffQuarterShowsLaterChangesAsRevisions) {
+  Start();
+  LoadCatalogue();
+  Submit(Submission("q1", {Obs("RHM", "falls-count.v1", "2024-04", 5),
+                           Obs("RDZ", "falls-count.v1", "2024-04", 4)}));
+  v1::SignOffQuarterRequest sign_off;
+  sign_off.set_sign_off_id("wessex-q1");
+  sign_off.set_quarter("2024/25 Q1");
+  sign_off.set_collaborative_id("nowhere");
+  v1::Receipt signed_off;
+  auto status = server_.publication->SignOffQuarter(Ctx().get(), sign_off, &signed_off);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("collaborative_id"));
+
+  sign_off.set_collaborative_id("wessex");
+  ASSERT_TRUE(server_.publication->SignOffQuarter(Ctx().get(), sign_off, &signed_off).ok());
+  EXPECT_EQ(signed_off.position(), 3u);
+  // Wessex appears under all five measures of the catalogue.
+  EXPECT_EQ(signed_off.rows_accepted(), 5u);
+  v1::Receipt again;
+  ASSERT_TRUE(server_.publication->SignOffQuarter(Ctx().get(), sign_off, &again).ok());
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.position(), 3u);
+
+  // Nothing changed yet: signed off, no revisions.
+  auto before = Report("2024/25 Q1", 3, v1::REPORT_FORMAT_TEXT);
+  ASSERT_EQ(before.report().sign_offs_size(), 1);
+  EXPECT_EQ(before.report().sign_offs(0).revisions_size(), 0);
+  EXPECT_THAT(before.rendered(), HasSubstr("Wessex: signed off as wessex-q1 at log position 3 by "
+                                           "local\n  No revisions.\n"));
+
+  // RHM corrects April 5 -> 2: Wessex's signed-off 9 falls become 6.
+  v1::Receipt fix = Submit(Submission("q1-fix", {Obs("RHM", "falls-count.v1", "2024-04", 2)}));
+  auto after = Report("2024/25 Q1", fix.position(), v1::REPORT_FORMAT_TEXT);
+  ASSERT_EQ(after.report().sign_offs_size(), 1);
+  const v1::SignOff& s = after.report().sign_offs(0);
+  EXPECT_EQ(s.collaborative_id(), "wessex");
+  EXPECT_EQ(s.position(), 3u);
+  EXPECT_EQ(s.as_of_position(), 2u);
+  std::vector<std::string> revised;
+  for (const auto& r : s.revisions()) {
+    revised.push_back(StrCat(r.measure_id(), " ", r.area(), " ", r.field(), " ",
+                             static_cast<int64_t>(r.published()), "->",
+                             static_cast<int64_t>(r.current())));
+  }
+  EXPECT_THAT(revised, ElementsAre("falls-count.v1 wessex numerator 9->6",
+                                   "falls-count.v1 wessex value 9->6"));
+  EXPECT_THAT(after.rendered(), HasSubstr("  falls-count.v1 / Wessex numerator: 9 -> 6\n"));
+}
+
+TEST_F(PscdTest, LimitsChangesRebaseTheChartWithReasonAndAuthor) {
+  Start();
+  LoadCatalogue();
+  std::vector<v1::Observation> rows;
+  for (int month = 1; month <= 12; ++month) {
+    const std::string m = StrCat(month < 10 ? "2024-0" : "2024-", month);
+    rows.push_back(Obs("RHM", "falls-count.v1", m, month <= 6 ? 10 : 4));
+  }
+  v1::Receipt loaded = Submit(Submission("year", rows));
+
+  v1::ChangeSpcLimitsRequest bad;
+  bad.mutable_change()->set_change_id("rebase-1");
+  bad.mutable_change()->set_measure_id("falls-count.v1");
+  bad.mutable_change()->set_fix_after_points(1);
+  v1::Receipt receipt;
+  auto status = server_.catalog->ChangeSpcLimits(Ctx().get(), bad, &receipt);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status),
+              ElementsAre("change.fix_after_points", "change.reason"));
+
+  v1::ChangeSpcLimitsRequest rebase;
+  rebase.mutable_change()->set_change_id("rebase-1");
+  rebase.mutable_change()->set_measure_id("falls-count.v1");
+  rebase.mutable_change()->set_collaborative_id("wessex");
+  rebase.mutable_change()->set_rebase_month("2024-07");
+  rebase.mutable_change()->set_reason("falls bundle on every ward from July");
+  ASSERT_TRUE(server_.catalog->ChangeSpcLimits(Ctx().get(), rebase, &receipt).ok());
+  EXPECT_EQ(receipt.position(), loaded.position() + 1);
+
+  v1::GetSeriesRequest series;
+  series.set_measure_id("falls-count.v1");
+  series.set_collaborative_id("wessex");
+  series.set_min_position(receipt.position());
+  v1::SpcChart chart;
+  ASSERT_TRUE(server_.query->GetSpcChart(Ctx().get(), series, &chart).ok());
+  // Wessex has 2 organisations enrolled: 5 falls each to June, 2 after.
+  ASSERT_EQ(chart.segments_size(), 2);
+  EXPECT_EQ(chart.segments(0).last_month(), "2024-06");
+  EXPECT_DOUBLE_EQ(chart.segments(0).mean(), 5.0);
+  EXPECT_EQ(chart.segments(1).first_month(), "2024-07");
+  EXPECT_DOUBLE_EQ(chart.segments(1).mean(), 2.0);
+  EXPECT_EQ(chart.segments(1).rebase_reason(), "falls bundle on every ward from July");
+  EXPECT_EQ(chart.segments(1).rebase_author(), "local");
+  // Within each segment every month is on its mean: no special cause.
+  for (const auto& p : chart.points()) EXPECT_EQ(p.special_cause(), "") << p.month();
+
+  // The national chart is another series, not rebased: 10/4 = 2.5 per
+  // enrolled organisation to June, 4/3 after; mean 1.9167, one moving range
+  // of 1.1667 in 11, so limits 1.9167 +/- 0.2821 and every month is outside.
+  series.clear_collaborative_id();
+  ASSERT_TRUE(server_.query->GetSpcChart(Ctx().get(), series, &chart).ok());
+  EXPECT_EQ(chart.segments_size(), 1);
+  EXPECT_EQ(chart.points(0).special_cause(), "outside_limits");
+  EXPECT_EQ(chart.points(11).special_cause(), "outside_limits");
+
+  v1::Receipt again;
+  ASSERT_TRUE(server_.catalog->ChangeSpcLimits(Ctx().get(), rebase, &again).ok());
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.position(), receipt.position());
 }
 
 TEST_F(PscdTest, MembershipChangeMovesCollaborativeFiguresAndNotTheNation) {

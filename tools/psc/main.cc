@@ -12,12 +12,17 @@
 //   psc receipt ID                   the receipt of a request id
 //   psc publish --quarter Q          freeze and publish a quarter's report
 //   psc published --quarter Q        the published bytes, revisions since
+//   psc signoff --quarter Q --collaborative C   a collaborative signs off its quarter
+//   psc limits --measure ID --reason TEXT [--rebase-month M] [--fix-after N]
+//                                    rebase or fix the limits of a series' SPC chart
 //   psc status                       how far the read model has applied the log
 //   psc demo                         load the demo dataset and print the report
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <sstream>
 
@@ -48,6 +53,8 @@ constexpr char kUsage[] =
     "  receipt ID                 the receipt of a submission, learning or catalogue change id\n"
     "  publish --quarter Q        freeze the quarter's report and publish it\n"
     "  published --quarter Q      the published bytes; revisions since on stderr\n"
+    "  signoff --quarter Q --collaborative C  a collaborative signs off its figures\n"
+    "  limits --measure ID --reason TEXT  rebase (--rebase-month) or fix (--fix-after N) SPC limits\n"
     "  status                     how far the read model has applied the log\n"
     "  demo                       load the demo dataset, then print the report\n"
     "every command takes --server HOST:PORT (default 127.0.0.1:50051); --help for its flags\n";
@@ -304,6 +311,51 @@ int CmdPublish(Client& client, server::Flags& flags) {
   return 0;
 }
 
+// The default sign-off id names the quarter, the collaborative and the
+// read model's position: the same command again changes nothing, while a
+// sign-off after later changes is a new one.
+int CmdSignOff(Client& client, server::Flags& flags) {
+  v1::SignOffQuarterRequest request;
+  request.set_quarter(flags.Get("quarter"));
+  request.set_collaborative_id(flags.Get("collaborative"));
+  std::string id = flags.Get("sign-off-id");
+  if (id.empty()) {
+    v1::ProjectionStatus status;
+    auto call = client.query->GetStatus(Context().get(), v1::GetStatusRequest(), &status);
+    if (!call.ok()) return FailCall(call);
+    id = ContentId("signoff-", StrCat(request.quarter(), "\n", request.collaborative_id(), "\n",
+                                      status.applied_position()));
+    request.set_min_position(status.applied_position());
+  }
+  request.set_sign_off_id(id);
+  v1::Receipt receipt;
+  auto status = client.publication->SignOffQuarter(Context().get(), request, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cout << FormatReceipt(receipt) << "\n";
+  return 0;
+}
+
+int CmdLimits(Client& client, server::Flags& flags) {
+  v1::ChangeSpcLimitsRequest request;
+  v1::SpcLimitsChanged* change = request.mutable_change();
+  change->set_measure_id(flags.Get("measure"));
+  if (!flags.Get("collaborative").empty()) change->set_collaborative_id(flags.Get("collaborative"));
+  if (!flags.Get("org").empty()) change->set_ods_code(flags.Get("org"));
+  change->set_rebase_month(flags.Get("rebase-month"));
+  auto fix = flags.GetInt("fix-after");
+  if (!fix.ok()) return Fail(fix.status());
+  change->set_fix_after_points(static_cast<int32_t>(*fix));
+  change->set_reason(flags.Get("reason"));
+  std::string id = flags.Get("change-id");
+  if (id.empty()) id = ContentId("limits-", change->SerializeAsString());
+  change->set_change_id(id);
+  v1::Receipt receipt;
+  auto status = client.catalog->ChangeSpcLimits(Context().get(), request, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cout << FormatReceipt(receipt) << "\n";
+  return 0;
+}
+
 // Prints the published bytes exactly on stdout; hash and revisions on
 // stderr.
 int CmdPublished(Client& client, server::Flags& flags) {
@@ -313,7 +365,10 @@ int CmdPublished(Client& client, server::Flags& flags) {
   auto status = client.publication->GetPublication(Context().get(), request, &publication);
   if (!status.ok()) return FailCall(status);
   const std::string& format = flags.Get("format");
-  const char* wanted = format == "json" ? "application/json" : format == "csv" ? "text/csv" : "text/plain";
+  const char* wanted = format == "json"   ? "application/json"
+                       : format == "csv"  ? "text/csv"
+                       : format == "html" ? "text/html"
+                                          : "text/plain";
   for (const auto& r : publication.published().renderings()) {
     if (r.content_type().rfind(wanted, 0) != 0) continue;
     std::cout << r.bytes();
@@ -341,6 +396,23 @@ int CmdPublished(Client& client, server::Flags& flags) {
   return 0;
 }
 
+// Written beside the target and renamed over it, so a reader never sees
+// half a file.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
+  const std::string partial = StrCat(path, ".partial");
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    out << bytes;
+    out.close();
+    if (!out) return absl::UnavailableError(StrCat("cannot write ", partial));
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    return absl::UnavailableError(StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
 int CmdReport(Client& client, server::Flags& flags) {
   v1::GetQuarterlyReportRequest request;
   request.set_quarter(flags.Get("quarter"));
@@ -361,18 +433,8 @@ int CmdReport(Client& client, server::Flags& flags) {
     std::cout << response.rendered();
     return 0;
   }
-  // Written beside the target and renamed over it, so a reader never sees
-  // half a report.
-  const std::string partial = StrCat(output, ".partial");
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out << response.rendered();
-    out.close();
-    if (!out) return Fail(StrCat("cannot write ", partial));
-  }
-  if (std::rename(partial.c_str(), output.c_str()) != 0) {
-    std::remove(partial.c_str());
-    return Fail(StrCat("cannot write ", output));
+  if (auto written = WriteFileAtomically(output, response.rendered()); !written.ok()) {
+    return Fail(written);
   }
   std::cerr << "psc: wrote " << Grouped(response.rendered().size()) << " bytes ("
             << response.content_type() << ") to " << output << "\n";
@@ -426,6 +488,109 @@ int CmdStatus(Client& client, server::Flags&) {
   return 0;
 }
 
+// What happens to a quarter after its returns are in, as the demo plays it:
+// three collaboratives sign off, the national team publishes, a late
+// correction arrives from a signed-off collaborative (so the report shows
+// revisions since sign-off and since publication), and an analyst rebases
+// one chart where the audit method changed. Returns the last position.
+absl::StatusOr<uint64_t> DemoQuarterLife(Client& client, const demo::DemoData& data,
+                                         const std::string& quarter_text, uint64_t position) {
+  auto quarter = Quarter::Parse(quarter_text);
+  if (!quarter) return absl::InvalidArgumentError(StrCat("--quarter: '", quarter_text, "'"));
+  auto check = [](const grpc::Status& s, const char* what) {
+    return s.ok() ? absl::OkStatus()
+                  : absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                                 StrCat(what, ": ", s.error_message()));
+  };
+  std::string quarter_id = quarter_text;
+  for (char& c : quarter_id) {
+    if (c == '/' || c == ' ') c = '-';
+  }
+  const std::vector<std::string> signing = {"wessex", "oxford", "south-west"};
+  for (const std::string& collaborative : signing) {
+    v1::SignOffQuarterRequest request;
+    request.set_sign_off_id(StrCat("demo-signoff-", collaborative, "-", quarter_id));
+    request.set_quarter(quarter_text);
+    request.set_collaborative_id(collaborative);
+    request.set_min_position(position);
+    v1::Receipt receipt;
+    if (auto s = check(client.publication->SignOffQuarter(Context().get(), request, &receipt),
+                       "sign-off");
+        !s.ok()) {
+      return s;
+    }
+    position = std::max(position, receipt.position());
+    std::cerr << "demo: " << collaborative << " signed off " << quarter_text << " ("
+              << FormatReceipt(receipt) << ")\n";
+  }
+  v1::PublishQuarterRequest publish;
+  publish.set_publication_id(StrCat("demo-publish-", quarter_id));
+  publish.set_quarter(quarter_text);
+  publish.set_min_position(position);
+  v1::Receipt published;
+  if (auto s = check(client.publication->PublishQuarter(Context().get(), publish, &published),
+                     "publish");
+      !s.ok()) {
+    return s;
+  }
+  position = std::max(position, published.position());
+  std::cerr << "demo: published " << quarter_text << " (" << FormatReceipt(published) << ")\n";
+
+  // The late correction: the quarter's last month from the first Wessex
+  // organisation's last return, every value moved by one.
+  std::map<std::string, std::string> collaborative_of;
+  for (const auto& o : data.catalogue.organisations()) collaborative_of[o.ods_code()] = o.collaborative_id();
+  std::map<std::string, const v1::Measure*> measures;
+  for (const auto& m : data.catalogue.measures()) measures[m.id()] = &m;
+  const std::string last_month = quarter->LastMonth().ToString();
+  v1::SubmitObservationsRequest late;
+  for (auto it = data.requests.rbegin(); it != data.requests.rend() && late.rows_size() == 0;
+       ++it) {
+    if (!it->observations) continue;
+    for (const v1::Observation& row : it->observations->rows()) {
+      if (row.month() != last_month || collaborative_of[row.ods_code()] != signing.front()) continue;
+      if (late.rows_size() > 0 && late.rows(0).ods_code() != row.ods_code()) continue;
+      v1::Observation fixed = row;
+      const v1::Measure* m = measures[row.measure_id()];
+      if (m != nullptr && m->unit() == v1::UNIT_PROPORTION && row.numerator() >= row.denominator()) {
+        fixed.set_numerator(row.numerator() - 1);
+      } else {
+        fixed.set_numerator(row.numerator() + 1);
+      }
+      *late.add_rows() = std::move(fixed);
+    }
+  }
+  if (late.rows_size() > 0) {
+    late.set_submission_id(StrCat("demo-late-correction-", quarter_id));
+    v1::Receipt receipt;
+    if (auto s = check(client.ingest->SubmitObservations(Context().get(), late, &receipt),
+                       "late correction");
+        !s.ok()) {
+      return s;
+    }
+    position = std::max(position, receipt.position());
+    std::cerr << "demo: late correction from " << late.rows(0).ods_code() << " ("
+              << FormatReceipt(receipt) << ")\n";
+  }
+
+  v1::ChangeSpcLimitsRequest rebase;
+  v1::SpcLimitsChanged* change = rebase.mutable_change();
+  change->set_change_id("demo-rebase-news2");
+  change->set_measure_id("news2-on-time.v1");
+  change->set_rebase_month(Month::FromYearMonth(quarter->FirstMonth().year(), 4).ToString());
+  change->set_reason("NEWS2 audits moved to electronic observations: new limits from April");
+  rebase.set_min_position(position);
+  v1::Receipt rebased;
+  if (auto s = check(client.catalog->ChangeSpcLimits(Context().get(), rebase, &rebased), "rebase");
+      !s.ok()) {
+    return s;
+  }
+  position = std::max(position, rebased.position());
+  std::cerr << "demo: news2-on-time.v1 rebased from " << change->rebase_month() << " ("
+            << FormatReceipt(rebased) << ")\n";
+  return position;
+}
+
 int CmdDemo(Client& client, server::Flags& flags) {
   auto seed = flags.GetInt("seed");
   auto clients = flags.GetInt("clients");
@@ -465,14 +630,26 @@ int CmdDemo(Client& client, server::Flags& flags) {
                 static_cast<double>(stats->rows) / stats->seconds);
   std::cerr << line;
 
+  auto position = DemoQuarterLife(client, data, flags.Get("quarter"), stats->last_position);
+  if (!position.ok()) return Fail(position.status());
+
   v1::GetQuarterlyReportRequest request;
   request.set_quarter(flags.Get("quarter"));
   request.set_format(v1::REPORT_FORMAT_TEXT);
-  request.set_min_position(stats->last_position);
+  request.set_min_position(*position);
   v1::GetQuarterlyReportResponse response;
   status = client.query->GetQuarterlyReport(Context().get(), request, &response);
   if (!status.ok()) return FailCall(status);
   std::cout << response.rendered();
+  if (const std::string& html = flags.Get("html"); !html.empty()) {
+    request.set_format(v1::REPORT_FORMAT_HTML);
+    status = client.query->GetQuarterlyReport(Context().get(), request, &response);
+    if (!status.ok()) return FailCall(status);
+    if (auto written = WriteFileAtomically(html, response.rendered()); !written.ok()) {
+      return Fail(written);
+    }
+    std::cerr << "demo: HTML report with SPC charts written to " << html << "\n";
+  }
   return 0;
 }
 
@@ -504,8 +681,22 @@ int main(int argc, char** argv) {
     flags.Add("publication-id", "", "request id (default: from the quarter)")
         .AddBool("public", "for the public: CSV only, after disclosure control");
   }
-  if (command == "published") flags.Add("format", "text", "text, json or csv");
-  if (command == "report" || command == "demo" || command == "publish" || command == "published") {
+  if (command == "published") flags.Add("format", "text", "text, json, csv or html");
+  if (command == "signoff") {
+    flags.Add("collaborative", "", "the collaborative signing off")
+        .Add("sign-off-id", "", "request id (default: from quarter, collaborative and position)");
+  }
+  if (command == "limits") {
+    flags.Add("measure", "", "measure id")
+        .Add("collaborative", "", "the collaborative's series (default: national)")
+        .Add("org", "", "an organisation's series (ODS code)")
+        .Add("rebase-month", "", "new limits from this month on, YYYY-MM")
+        .Add("fix-after", "0", "fix each segment's limits after N points (-1: let them float)")
+        .Add("reason", "", "why (required; shown on the chart)")
+        .Add("change-id", "", "request id (default: a hash of the change)");
+  }
+  if (command == "report" || command == "demo" || command == "publish" || command == "published" ||
+      command == "signoff") {
     flags.Add("quarter", "2024/25 Q4", "NHS financial quarter, e.g. '2024/25 Q1' (Apr-Jun 2024)");
   }
   if (command == "report") {
@@ -518,7 +709,9 @@ int main(int argc, char** argv) {
         .Add("from", "", "first month YYYY-MM").Add("to", "", "last month YYYY-MM");
   }
   if (command == "demo") {
-    flags.Add("seed", "20250401", "seed of the generated dataset").Add("clients", "4", "concurrent clients");
+    flags.Add("seed", "20250401", "seed of the generated dataset")
+        .Add("clients", "4", "concurrent clients")
+        .Add("html", "", "also write the HTML report (SPC charts) to this file");
   }
   server::ParseOrExit(flags, argc, argv);
   cli::Client client(flags.Get("server"));
@@ -533,6 +726,8 @@ int main(int argc, char** argv) {
   if (command == "publish") return cli::CmdPublish(client, flags);
   if (command == "published") return cli::CmdPublished(client, flags);
   if (command == "status") return cli::CmdStatus(client, flags);
+  if (command == "signoff") return cli::CmdSignOff(client, flags);
+  if (command == "limits") return cli::CmdLimits(client, flags);
   if (command == "demo") return cli::CmdDemo(client, flags);
   std::cerr << "psc: unknown command '" << command << "'\n" << cli::kUsage;
   return 2;

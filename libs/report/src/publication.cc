@@ -28,7 +28,8 @@ v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,
     return out;
   }
   for (v1::ReportFormat format :
-       {v1::REPORT_FORMAT_TEXT, v1::REPORT_FORMAT_JSON, v1::REPORT_FORMAT_CSV}) {
+       {v1::REPORT_FORMAT_TEXT, v1::REPORT_FORMAT_JSON, v1::REPORT_FORMAT_CSV,
+        v1::REPORT_FORMAT_HTML}) {
     Rendered rendered = Render(report, format);
     v1::RenderedReport* r = out.add_renderings();
     r->set_sha256(Sha256Hex(rendered.bytes));

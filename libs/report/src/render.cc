@@ -312,6 +312,68 @@ std::string RightTrimmed(std::string s) {
 
 }  // namespace
 
+namespace {
+
+// One line per month of the quarter: returns (organisation x measure)
+// reported of those enrolled, on time, and organisations still owing.
+void AppendReturnsText(const v1::QuarterlyReport& report, std::string& out) {
+  if (report.outstanding_size() == 0) return;
+  out += "\nRETURNS (organisation x measure, per month)\n";
+  for (const v1::OutstandingReturns& month : report.outstanding()) {
+    int64_t expected = 0, reported = 0, on_time = 0, owing = 0;
+    for (const auto& c : month.collaboratives()) {
+      expected += c.expected();
+      reported += c.reported();
+      on_time += c.on_time();
+      owing += c.outstanding_size();
+    }
+    StrAppend(&out, MonthLabel(month.month()), ": ", Grouped(reported), " of ", Grouped(expected),
+              " reported, ", Grouped(on_time), " on time; ", Grouped(owing),
+              owing == 1 ? " organisation" : " organisations", " with returns outstanding\n");
+  }
+}
+
+// Revisions, as integers: the value follows from numerator and denominator,
+// so it is not repeated.
+template <typename NameOf>
+void AppendRevisionList(const google::protobuf::RepeatedPtrField<v1::Revision>& revisions,
+                        const NameOf& name_of, std::string& out) {
+  size_t shown = 0;
+  for (const v1::Revision& r : revisions) {
+    if (r.field() == "value") continue;
+    auto number = [](bool has, double v) {
+      return has ? Grouped(static_cast<int64_t>(std::llround(v))) : std::string("none");
+    };
+    StrAppend(&out, "  ", r.measure_id(), " / ",
+              r.area() == "national" ? std::string("national") : name_of(r.area()), " ",
+              r.field(), ": ", number(r.has_published(), r.published()), " -> ",
+              number(r.has_current(), r.current()), "\n");
+    ++shown;
+  }
+  if (shown == 0) out += "  No revisions.\n";
+}
+
+template <typename NameOf>
+void AppendRevisionsText(const v1::QuarterlyReport& report, const NameOf& name_of,
+                         std::string& out) {
+  if (report.sign_offs_size() > 0) {
+    out += "\nSIGN-OFFS (figures changed since each collaborative signed off)\n";
+    for (const v1::SignOff& s : report.sign_offs()) {
+      StrAppend(&out, name_of(s.collaborative_id()), ": signed off as ", s.sign_off_id(),
+                " at log position ", s.position(), " by ", s.principal(), "\n");
+      AppendRevisionList(s.revisions(), name_of, out);
+    }
+  }
+  if (report.has_publication()) {
+    const v1::PublicationNote& p = report.publication();
+    StrAppend(&out, "\nREVISIONS SINCE PUBLICATION ", p.publication_id(), " (log position ",
+              p.position(), ")\n");
+    AppendRevisionList(p.revisions(), name_of, out);
+  }
+}
+
+}  // namespace
+
 std::string RenderText(const v1::QuarterlyReport& report) {
   std::map<std::string, std::string, std::less<>> names;
   for (const auto& c : report.collaboratives()) names[c.id()] = c.name();
@@ -417,6 +479,8 @@ std::string RenderText(const v1::QuarterlyReport& report) {
       for (const auto& item : s.items()) StrAppend(&out, "  - ", item.title(), " (", item.month(), ")\n");
     }
   }
+  AppendReturnsText(report, out);
+  AppendRevisionsText(report, name_of, out);
   return out;
 }
 

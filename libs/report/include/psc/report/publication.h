@@ -17,7 +17,8 @@ namespace psc::report {
 inline constexpr char kRendererVersion[] = "psc-report/2";
 
 // The publication event of `report`: the structured report and its
-// renderings with their hashes. Internal: text, JSON and CSV, unsuppressed.
+// renderings with their hashes. Internal: text, JSON, CSV and HTML,
+// unsuppressed.
 // Public: only the CSV after disclosure control (libs/disclosure, the HES
 // small-number rule).
 v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,

@@ -37,7 +37,11 @@ namespace psc::report {
 // show as "no data" (nothing reported) or "–" (reported, but no value, e.g. a
 // zero denominator). Column widths follow the report's contents, so every
 // section of one report lines up; names longer than 60 columns are cut
-// with "…".
+// with "…". After the table: learning by collaborative and topic; one line
+// per month of returns reported, on time and organisations owing; each
+// sign-off and the figures changed since it; the revisions since the last
+// publication. Revisions list numerator, denominator and coverage changes
+// as integers (the value follows from them and is not repeated).
 std::string RenderText(const v1::QuarterlyReport& report);
 
 // JSON (UTF-8, two-space indentation, LF line ends, final newline), with the
