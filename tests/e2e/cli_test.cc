@@ -130,6 +130,31 @@ TEST_F(CliTest, ExampleCatalogueAndReturnsEndInTheReport) {
   EXPECT_EQ(bad_quarter.code, 1);
   EXPECT_THAT(bad_quarter.output, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(bad_quarter.output, HasSubstr("quarter:"));
+
+  // Wessex signs off (position 4); the same command again changes nothing.
+  CommandResult signoff = Psc({"signoff", "--quarter", "2024/25 Q1", "--collaborative", "wessex"});
+  ASSERT_EQ(signoff.code, 0) << signoff.output;
+  EXPECT_THAT(signoff.output, HasSubstr("position 4"));
+  CommandResult signoff_again =
+      Psc({"signoff", "--quarter", "2024/25 Q1", "--collaborative", "wessex"});
+  EXPECT_THAT(signoff_again.output, HasSubstr("position 4"));
+  EXPECT_THAT(signoff_again.output, HasSubstr("already on the log"));
+  CommandResult signed_text = Psc({"report", "--quarter", "2024/25 Q1", "--min-position", "4"});
+  EXPECT_THAT(signed_text.output, HasSubstr("Wessex: signed off as signoff-"));
+  CommandResult bad_signoff = Psc({"signoff", "--quarter", "2024/25 Q1", "--collaborative", "kent"});
+  EXPECT_EQ(bad_signoff.code, 1);
+  EXPECT_THAT(bad_signoff.output, HasSubstr("collaborative_id"));
+
+  // A limits change without a reason is refused naming the field; with one
+  // it is appended (position 5).
+  CommandResult no_reason =
+      Psc({"limits", "--measure", "falls-harm-rate.v1", "--rebase-month", "2024-05"});
+  EXPECT_EQ(no_reason.code, 1);
+  EXPECT_THAT(no_reason.output, HasSubstr("change.reason"));
+  CommandResult limits = Psc({"limits", "--measure", "falls-harm-rate.v1", "--rebase-month",
+                              "2024-05", "--reason", "new incident reporting system"});
+  ASSERT_EQ(limits.code, 0) << limits.output;
+  EXPECT_THAT(limits.output, HasSubstr("position 5"));
 }
 
 TEST_F(CliTest, WrongHeaderIsRefusedAtLineOne) {

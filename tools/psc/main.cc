@@ -311,21 +311,33 @@ int CmdPublish(Client& client, server::Flags& flags) {
   return 0;
 }
 
-// The default sign-off id names the quarter, the collaborative and the
-// read model's position: the same command again changes nothing, while a
-// sign-off after later changes is a new one.
+// The default sign-off id is a hash of the quarter, the collaborative and
+// its figures as the report shows them now: the same command again changes
+// nothing, while a sign-off after the figures changed is a new one.
 int CmdSignOff(Client& client, server::Flags& flags) {
   v1::SignOffQuarterRequest request;
   request.set_quarter(flags.Get("quarter"));
   request.set_collaborative_id(flags.Get("collaborative"));
   std::string id = flags.Get("sign-off-id");
   if (id.empty()) {
-    v1::ProjectionStatus status;
-    auto call = client.query->GetStatus(Context().get(), v1::GetStatusRequest(), &status);
+    v1::GetQuarterlyReportRequest get;
+    get.set_quarter(request.quarter());
+    v1::GetQuarterlyReportResponse response;
+    auto call = client.query->GetQuarterlyReport(Context().get(), get, &response);
     if (!call.ok()) return FailCall(call);
-    id = ContentId("signoff-", StrCat(request.quarter(), "\n", request.collaborative_id(), "\n",
-                                      status.applied_position()));
-    request.set_min_position(status.applied_position());
+    std::string content = StrCat(request.quarter(), "\n", request.collaborative_id(), "\n");
+    for (const auto& type : response.report().types()) {
+      for (const auto& topic : type.topics()) {
+        for (const auto& m : topic.measures()) {
+          for (const auto& area : m.collaboratives()) {
+            if (area.collaborative_id() != request.collaborative_id()) continue;
+            StrAppend(&content, m.measure().id(), "\n", area.figure().SerializeAsString(), "\n");
+          }
+        }
+      }
+    }
+    id = ContentId("signoff-", content);
+    request.set_min_position(response.report().as_of_position());
   }
   request.set_sign_off_id(id);
   v1::Receipt receipt;
@@ -577,7 +589,8 @@ absl::StatusOr<uint64_t> DemoQuarterLife(Client& client, const demo::DemoData& d
   v1::SpcLimitsChanged* change = rebase.mutable_change();
   change->set_change_id("demo-rebase-news2");
   change->set_measure_id("news2-on-time.v1");
-  change->set_rebase_month(Month::FromYearMonth(quarter->FirstMonth().year(), 4).ToString());
+  // April of the quarter's financial year: inside the chart for any quarter.
+  change->set_rebase_month(Quarter::Of(quarter->fy_start_year(), 1).FirstMonth().ToString());
   change->set_reason("NEWS2 audits moved to electronic observations: new limits from April");
   rebase.set_min_position(position);
   v1::Receipt rebased;
