@@ -337,6 +337,29 @@ TEST_F(PscdTest, SignedOffQuarterShowsLaterChangesAsRevisions) {
   EXPECT_THAT(revised, ElementsAre("falls-count.v1 wessex numerator 9->6",
                                    "falls-count.v1 wessex value 9->6"));
   EXPECT_THAT(after.rendered(), HasSubstr("  falls-count.v1 / Wessex numerator: 9 -> 6\n"));
+
+  // Funnel plots compare ratios only: a count is refused naming the field;
+  // a rate with nothing reported has no centre yet.
+  v1::GetFunnelRequest funnel_request;
+  funnel_request.set_measure_id("falls-count.v1");
+  funnel_request.set_quarter("2024/25 Q1");
+  v1::Funnel funnel;
+  status = server_.query->GetFunnel(Ctx().get(), funnel_request, &funnel);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(ViolatedFields(status), ElementsAre("measure_id"));
+  funnel_request.set_measure_id("falls-harm-rate.v1");
+  status = server_.query->GetFunnel(Ctx().get(), funnel_request, &funnel);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  Submit(Submission("rates", {Obs("RHM", "falls-harm-rate.v1", "2024-04", 3, 2000),
+                              Obs("RDZ", "falls-harm-rate.v1", "2024-04", 1, 1000)}));
+  funnel_request.set_collaborative_id("wessex");
+  funnel_request.set_min_position(fix.position() + 1);
+  ASSERT_TRUE(server_.query->GetFunnel(Ctx().get(), funnel_request, &funnel).ok());
+  // 4 per 3,000 bed days nationally = 1.333 per 1,000; RDZ then RHM.
+  EXPECT_NEAR(funnel.centre(), 4000.0 / 3000.0, 1e-9);
+  ASSERT_EQ(funnel.units_size(), 2);
+  EXPECT_EQ(funnel.units(0).id(), "RDZ");
+  EXPECT_NEAR(funnel.units(1).value(), 1.5, 1e-9);
 }
 
 TEST_F(PscdTest, LimitsChangesRebaseTheChartWithReasonAndAuthor) {

@@ -55,6 +55,37 @@ void FillQuarterFigure(const v1::Measure& measure, const AreaQuarter& sums, int6
              sums.months.on_time, expected, out);
 }
 
+bool IsFunnelMeasure(const v1::Measure& measure) {
+  return measure.aggregation() == v1::AGGREGATION_RATIO && HasDenominator(measure);
+}
+
+absl::Status FillFunnel(const v1::Measure& measure, int64_t national_numerator,
+                        int64_t national_denominator, const std::vector<spc::FunnelUnit>& units,
+                        v1::Funnel* f) {
+  const auto model = measure.unit() == v1::UNIT_PROPORTION ? spc::FunnelModel::kProportion
+                                                           : spc::FunnelModel::kRate;
+  auto funnel = spc::BuildFunnel(model, DisplayFactor(measure), national_numerator,
+                                 national_denominator, units);
+  if (!funnel.ok()) return funnel.status();
+  f->set_model(std::string(spc::Name(funnel->model)));
+  f->set_centre(funnel->centre);
+  f->set_display_factor(funnel->display_factor);
+  for (const spc::FunnelPoint& p : funnel->units) {
+    v1::FunnelUnit* u = f->add_units();
+    u->set_id(p.id);
+    u->set_numerator(p.numerator);
+    u->set_denominator(p.denominator);
+    u->set_value(p.value);
+    u->set_lower_95(p.band95.lower);
+    u->set_upper_95(p.band95.upper);
+    u->set_lower_998(p.band998.lower);
+    u->set_upper_998(p.band998.upper);
+    u->set_position_95(std::string(spc::Name(p.band95.position)));
+    u->set_position_998(std::string(spc::Name(p.band998.position)));
+  }
+  return absl::OkStatus();
+}
+
 void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quarter quarter,
                   v1::MeasureReport* out) {
   const Catalogue& catalogue = view.catalogue();
@@ -115,37 +146,16 @@ void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quar
   }
 
   // Ratio measures: the collaboratives against the national rate.
-  if (measure.aggregation() == v1::AGGREGATION_RATIO && HasDenominator(measure) &&
-      out->national().denominator() > 0) {
+  if (IsFunnelMeasure(measure) && out->national().denominator() > 0) {
     std::vector<spc::FunnelUnit> units;
     for (const v1::AreaFigure& area : out->collaboratives()) {
       if (area.figure().denominator() <= 0) continue;
       units.push_back({area.collaborative_id(), area.figure().numerator(),
                        area.figure().denominator()});
     }
-    const auto model = measure.unit() == v1::UNIT_PROPORTION ? spc::FunnelModel::kProportion
-                                                             : spc::FunnelModel::kRate;
-    auto funnel = spc::BuildFunnel(model, DisplayFactor(measure), out->national().numerator(),
-                                   out->national().denominator(), units);
-    if (funnel.ok()) {
-      v1::Funnel* f = out->mutable_funnel();
-      f->set_model(std::string(spc::Name(funnel->model)));
-      f->set_centre(funnel->centre);
-      f->set_display_factor(funnel->display_factor);
-      for (const spc::FunnelPoint& p : funnel->units) {
-        v1::FunnelUnit* u = f->add_units();
-        u->set_id(p.id);
-        u->set_numerator(p.numerator);
-        u->set_denominator(p.denominator);
-        u->set_value(p.value);
-        u->set_lower_95(p.band95.lower);
-        u->set_upper_95(p.band95.upper);
-        u->set_lower_998(p.band998.lower);
-        u->set_upper_998(p.band998.upper);
-        u->set_position_95(std::string(spc::Name(p.band95.position)));
-        u->set_position_998(std::string(spc::Name(p.band998.position)));
-      }
-    }
+    FillFunnel(measure, out->national().numerator(), out->national().denominator(), units,
+               out->mutable_funnel())
+        .IgnoreError();  // valid by construction: positive denominators, sums of valid rows
   }
 }
 
@@ -334,6 +344,83 @@ absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View&
   if (auto s = AddOutstanding(view, quarter, report); !s.ok()) return s;
   if (auto s = AddPublicationNote(view, quarter, report); !s.ok()) return s;
   return report;
+}
+
+absl::StatusOr<v1::Funnel> BuildFunnelPlot(const projection::View& view,
+                                           const v1::GetFunnelRequest& request) {
+  Violations violations;
+  if (request.measure_id().empty()) {
+    violations.Add("measure_id", "REQUIRED", "a measure id is required");
+  }
+  auto quarter = Quarter::Parse(request.quarter());
+  if (!quarter) {
+    violations.Add("quarter", "INVALID_QUARTER",
+                   StrCat("'", request.quarter(), "' is not like 2024/25 Q1"));
+  }
+  if (!violations.empty()) return violations.ToStatus("invalid funnel request");
+  const Catalogue& catalogue = view.catalogue();
+  const v1::Measure* measure = catalogue.FindMeasure(request.measure_id());
+  if (measure == nullptr) {
+    return absl::NotFoundError(StrCat("measure '", request.measure_id(), "' is not defined"));
+  }
+  if (!IsFunnelMeasure(*measure)) {
+    return InvalidField("measure_id", "NOT_A_RATIO",
+                        StrCat("measure '", measure->id(),
+                               "' is not a proportion or rate: funnel plots compare ratios"));
+  }
+  const std::string& collaborative = request.collaborative_id();
+  if (!collaborative.empty() && catalogue.FindCollaborative(collaborative) == nullptr) {
+    return absl::NotFoundError(StrCat("collaborative '", collaborative, "' is not registered"));
+  }
+  const Month first = quarter->FirstMonth();
+  const Month last = quarter->LastMonth();
+  Sums national;
+  std::map<std::string, Sums, std::less<>> areas;
+  if (const projection::MeasureAggregates* agg = view.Aggregates(measure->id())) {
+    for (auto m = agg->months.lower_bound(first.index());
+         m != agg->months.end() && m->first <= last.index(); ++m) {
+      for (const auto& [c, sums] : m->second) {
+        national += sums;
+        areas[c] += sums;
+      }
+    }
+  }
+  if (national.denominator <= 0) {
+    return absl::FailedPreconditionError(
+        StrCat(measure->id(), " has no denominator reported nationally in ", quarter->ToString()));
+  }
+  std::vector<spc::FunnelUnit> units;
+  if (collaborative.empty()) {
+    for (const auto& [c, sums] : areas) {
+      if (sums.denominator > 0) units.push_back({c, sums.numerator, sums.denominator});
+    }
+  } else {
+    // Each organisation's months of the quarter in the collaborative.
+    for (const auto& [ods, _] : catalogue.organisations()) {
+      bool member = false;
+      for (Month m = first; m <= last; m = m.Plus(1)) {
+        const std::string* c = catalogue.CollaborativeOf(ods, m);
+        member = member || (c != nullptr && *c == collaborative);
+      }
+      if (!member) continue;
+      auto observations = view.Observations(measure->id(), ods, first, last);
+      if (!observations.ok()) return observations.status();
+      spc::FunnelUnit unit{ods, 0, 0};
+      for (const projection::StoredObservation& o : *observations) {
+        const std::string* c = catalogue.CollaborativeOf(ods, o.month);
+        if (c == nullptr || *c != collaborative) continue;
+        unit.numerator += o.numerator;
+        unit.denominator += o.denominator.value_or(0);
+      }
+      if (unit.denominator > 0) units.push_back(std::move(unit));
+    }
+  }
+  v1::Funnel out;
+  if (auto s = FillFunnel(*measure, national.numerator, national.denominator, units, &out);
+      !s.ok()) {
+    return s;
+  }
+  return out;
 }
 
 absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,

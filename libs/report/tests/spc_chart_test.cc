@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "psc/domain/strings.h"
+#include "psc/domain/violations.h"
 #include "psc/report/publication.h"
 #include "psc/report/report.h"
 #include "psc/testing/fixtures.h"
@@ -330,6 +331,37 @@ TEST_F(SpcChartTest, RatioMeasuresHaveAFunnelOfCollaboratives) {
   EXPECT_EQ(wessex.position_998(), "below");
   // Counts have no funnel.
   EXPECT_FALSE(FindIn(*q3, "falls-count.v1")->has_funnel());
+
+  // Within Wessex: RHM 270/300 = 90% and RDZ 180/300 = 60%, around the
+  // same national 81.667%; at D = 300 the 99.8% limits are 81.667 +/-
+  // 6.904, so RHM is above and RDZ below.
+  v1::GetFunnelRequest request;
+  request.set_measure_id("news2-on-time.v1");
+  request.set_quarter("2024/25 Q3");
+  request.set_collaborative_id("wessex");
+  auto within = BuildFunnelPlot(model_->Snapshot(), request);
+  ASSERT_TRUE(within.ok()) << within.status();
+  EXPECT_NEAR(within->centre(), 73500.0 / 900.0, 1e-9);
+  ASSERT_EQ(within->units_size(), 2);
+  EXPECT_EQ(within->units(0).id(), "RDZ");
+  EXPECT_EQ(within->units(0).numerator(), 180);
+  EXPECT_EQ(within->units(0).position_998(), "below");
+  EXPECT_EQ(within->units(1).id(), "RHM");
+  EXPECT_NEAR(within->units(1).value(), 90.0, 1e-9);
+  EXPECT_NEAR(within->units(1).upper_998(), 88.570, 1e-3);
+  EXPECT_EQ(within->units(1).position_998(), "above");
+  // Without a collaborative: the same collaboratives as the report's.
+  request.clear_collaborative_id();
+  auto national = BuildFunnelPlot(model_->Snapshot(), request);
+  ASSERT_TRUE(national.ok());
+  EXPECT_EQ(national->SerializeAsString(), news2->funnel().SerializeAsString());
+  // A count measure has no funnel; the field is named.
+  request.set_measure_id("falls-count.v1");
+  auto count = BuildFunnelPlot(model_->Snapshot(), request);
+  ASSERT_FALSE(count.ok());
+  ASSERT_EQ(FieldViolationsOf(count.status()).size(), 1u);
+  EXPECT_EQ(FieldViolationsOf(count.status())[0].field, "measure_id");
+  EXPECT_EQ(FieldViolationsOf(count.status())[0].reason, "NOT_A_RATIO");
 }
 
 TEST_F(SpcChartTest, ChangesAfterASignOffAreShownAsRevisions) {

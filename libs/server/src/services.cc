@@ -220,6 +220,14 @@ grpc::Status QueryServiceImpl::ListOutstandingReturns(
   return Reply(std::move(out), response);
 }
 
+grpc::Status QueryServiceImpl::GetFunnel(grpc::ServerContext* context,
+                                         const v1::GetFunnelRequest* request,
+                                         v1::Funnel* response) {
+  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
+  auto view = model_.Snapshot();
+  return Reply(report::BuildFunnelPlot(view, *request), response);
+}
+
 grpc::Status QueryServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                                          v1::ProjectionStatus* response) {
   auto view = model_.Snapshot();

@@ -67,4 +67,17 @@ absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View&
 absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
                                        const v1::GetSeriesRequest& request);
 
+// The funnel plot of a ratio measure (AGGREGATION_RATIO with a denominator)
+// for a quarter: the collaboratives by id, or with `collaborative_id` the
+// organisations that belonged to it in some month of the quarter (summing
+// only those months), by ODS code; units without a denominator are left
+// out. The centre is always the national value of the quarter.
+//
+// Errors: INVALID_ARGUMENT with field violations (`measure_id` empty or not
+// a ratio, `quarter` malformed); NOT_FOUND for an unknown measure or
+// collaborative; FAILED_PRECONDITION when the nation has no denominator in
+// the quarter.
+absl::StatusOr<v1::Funnel> BuildFunnelPlot(const projection::View& view,
+                                           const v1::GetFunnelRequest& request);
+
 }  // namespace psc::report

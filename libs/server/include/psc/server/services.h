@@ -76,6 +76,9 @@ class QueryServiceImpl final : public v1::QueryService::Service {
                                       const v1::ListOutstandingReturnsRequest* request,
                                       v1::OutstandingReturns* response) override;
 
+  grpc::Status GetFunnel(grpc::ServerContext* context, const v1::GetFunnelRequest* request,
+                         v1::Funnel* response) override;
+
  private:
   projection::ReadModel& model_;
 };
