@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
   flags.Add("listen", "127.0.0.1:50051", "gRPC address HOST:PORT (port 0 picks a free port)")
       .Add("data-dir", "psc-data", "folder of the embedded journal (when not on Kafka)");
   server::AddKafkaFlags(flags);
+  server::AddMetricsFlags(flags);
   server::ParseOrExit(flags, argc, argv);
+  auto telemetry = server::StartTelemetry(flags, "psc-gateway");
+  if (!telemetry.ok()) return server::Fail("psc-gateway", telemetry.status());
 
   auto log = server::OpenLog(flags, flags.Get("data-dir") + "/journal");
   if (!log.ok()) return server::Fail("psc-gateway", log.status());
@@ -29,7 +32,8 @@ int main(int argc, char** argv) {
   server::CatalogServiceImpl catalog(gateway);
   auto status = server::ServeUntilSignal(
       {&ingest, &catalog}, flags.Get("listen"), [&] { return gateway.health().ok(); },
-      [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; });
+      [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; },
+      telemetry->get());
   gateway.Stop();
   if (!status.ok()) return server::Fail("psc-gateway", status);
   return 0;

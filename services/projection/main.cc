@@ -23,7 +23,10 @@ int main(int argc, char** argv) {
       .AddBool("rebuild-only", "rebuild, print a summary and exit without serving")
       .Add("memory-budget-mib", "256", "RocksDB memory budget of the read model, MiB");
   server::AddKafkaFlags(flags);
+  server::AddMetricsFlags(flags);
   server::ParseOrExit(flags, argc, argv);
+  auto telemetry = server::StartTelemetry(flags, "psc-projection");
+  if (!telemetry.ok()) return server::Fail("psc-projection", telemetry.status());
   auto budget = flags.GetInt("memory-budget-mib");
   if (!budget.ok() || *budget <= 0) return server::Fail("psc-projection", budget.status());
   if (flags.Get("kafka-brokers").empty() && flags.Get("journal").empty()) {
@@ -48,7 +51,8 @@ int main(int argc, char** argv) {
   auto status = server::ServeUntilSignal(
       {&query, &publication}, flags.Get("listen"),
       [&] { return projector.caught_up() && projector.health().ok(); },
-      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
+      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; },
+      telemetry->get());
   projector.Stop();
   if (!status.ok()) return server::Fail("psc-projection", status);
   if (auto s = projector.health(); !s.ok()) return server::Fail("psc-projection", s);

@@ -21,7 +21,10 @@ int main(int argc, char** argv) {
       .AddBool("rebuild", "replay the whole log into a fresh read model before serving")
       .Add("memory-budget-mib", "256", "RocksDB memory budget of the read model, MiB");
   server::AddKafkaFlags(flags);
+  server::AddMetricsFlags(flags);
   server::ParseOrExit(flags, argc, argv);
+  auto telemetry = server::StartTelemetry(flags, "pscd");
+  if (!telemetry.ok()) return server::Fail("pscd", telemetry.status());
   auto budget = flags.GetInt("memory-budget-mib");
   if (!budget.ok() || *budget <= 0) return server::Fail("pscd", budget.status());
 
@@ -50,7 +53,8 @@ int main(int argc, char** argv) {
   auto status = server::ServeUntilSignal(
       {&ingest, &catalog, &query, &publication}, flags.Get("listen"),
       [&] { return projector.caught_up() && projector.health().ok(); },
-      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
+      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; },
+      telemetry->get());
   projector.Stop();
   gateway.Stop();
   if (!status.ok()) return server::Fail("pscd", status);

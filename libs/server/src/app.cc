@@ -86,9 +86,11 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
 
 absl::Status ServeUntilSignal(const std::vector<grpc::Service*>& services,
                               const std::string& listen, const std::function<bool()>& ready,
-                              const std::function<std::string()>& ready_message) {
+                              const std::function<std::string()>& ready_message,
+                              telemetry::Telemetry* telemetry) {
   GrpcServerOptions options;
   options.listen = listen;
+  options.telemetry = telemetry;
   auto server = GrpcServer::Start(services, options);
   if (!server.ok()) return server.status();
   std::atomic<bool> stopping{false};
@@ -108,6 +110,23 @@ absl::Status ServeUntilSignal(const std::vector<grpc::Service*>& services,
   std::cerr << "signal " << signal << ": draining\n";
   (*server)->Shutdown(std::chrono::seconds(5));
   return absl::OkStatus();
+}
+
+void AddMetricsFlags(Flags& flags) {
+  flags.Add("metrics-listen", "",
+            "serve Prometheus metrics on http://HOST:PORT/metrics (port 0 picks a free port); "
+            "empty: off");
+}
+
+absl::StatusOr<std::unique_ptr<telemetry::Telemetry>> StartTelemetry(const Flags& flags,
+                                                                     const std::string& program) {
+  auto telemetry = std::make_unique<telemetry::Telemetry>(program);
+  const std::string& listen = flags.Get("metrics-listen");
+  if (listen.empty()) return telemetry;
+  auto bound = telemetry->Serve(listen);
+  if (!bound.ok()) return bound.status();
+  std::cout << "metrics on http://" << *bound << "/metrics" << std::endl;
+  return telemetry;
 }
 
 int Fail(const char* program, const absl::Status& status) {

@@ -35,9 +35,19 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
 // (polled), and returns after SIGINT/SIGTERM once the server has drained
 // (NOT_SERVING first, then up to 5 s for running calls). Call
 // BlockTerminationSignals() first thing in main.
+// With `telemetry`, every RPC is measured.
 absl::Status ServeUntilSignal(const std::vector<grpc::Service*>& services,
                               const std::string& listen, const std::function<bool()>& ready,
-                              const std::function<std::string()>& ready_message);
+                              const std::function<std::string()>& ready_message,
+                              telemetry::Telemetry* telemetry = nullptr);
+
+// --metrics-listen.
+void AddMetricsFlags(Flags& flags);
+
+// The process's metrics; with --metrics-listen set, served on /metrics
+// there, and `metrics on http://HOST:PORT/metrics` printed on stdout.
+absl::StatusOr<std::unique_ptr<telemetry::Telemetry>> StartTelemetry(const Flags& flags,
+                                                                     const std::string& program);
 
 // Prints `program: message` to stderr and returns 1.
 int Fail(const char* program, const absl::Status& status);

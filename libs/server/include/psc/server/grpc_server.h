@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "psc/telemetry/telemetry.h"
 
 namespace psc::server {
 
@@ -20,6 +21,8 @@ struct GrpcServerOptions {
   // so that a batch a little too large gets a field-level refusal from the
   // validation, not a bare transport error.
   int max_receive_bytes = 8 << 20;
+  // When set, every RPC is measured (psc_grpc_* metrics); not owned.
+  telemetry::Telemetry* telemetry = nullptr;
 };
 
 class GrpcServer {
