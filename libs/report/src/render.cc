@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -21,74 +22,37 @@ namespace internal {
 
 // ---------------------------------------------------------------- names
 
-std::string_view TypeName(v1::MeasureType t) {
-  switch (t) {
-    case v1::MEASURE_TYPE_INPUT:
-      return "input";
-    case v1::MEASURE_TYPE_PROCESS:
-      return "process";
-    case v1::MEASURE_TYPE_OUTCOME:
-      return "outcome";
-    case v1::MEASURE_TYPE_BALANCING:
-      return "balancing";
-    default:
-      return "unspecified";
-  }
+namespace {
+
+// The lowercase name of an enum value without the enum's prefix
+// (MEASURE_TYPE_INPUT -> "input"), from the proto's own names; "unspecified"
+// for the zero value and for any value the enum does not define. Every psc
+// enum's zero value is <PREFIX>UNSPECIFIED.
+template <typename E>
+std::string_view ShortName(E value) {
+  static const std::map<int, std::string> kNames = [] {
+    const google::protobuf::EnumDescriptor* d = google::protobuf::GetEnumDescriptor<E>();
+    std::string prefix = d->value(0)->name();
+    prefix.resize(prefix.size() - std::string_view("UNSPECIFIED").size());
+    std::map<int, std::string> names;
+    for (int i = 0; i < d->value_count(); ++i) {
+      std::string name = d->value(i)->name().substr(prefix.size());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      names.emplace(d->value(i)->number(), std::move(name));
+    }
+    return names;
+  }();
+  auto it = kNames.find(static_cast<int>(value));
+  return it == kNames.end() ? std::string_view("unspecified") : std::string_view(it->second);
 }
 
-std::string_view UnitName(v1::Unit u) {
-  switch (u) {
-    case v1::UNIT_COUNT:
-      return "count";
-    case v1::UNIT_PROPORTION:
-      return "proportion";
-    case v1::UNIT_RATE:
-      return "rate";
-    default:
-      return "unspecified";
-  }
-}
+}  // namespace
 
-std::string_view AggregationName(v1::Aggregation a) {
-  switch (a) {
-    case v1::AGGREGATION_SUM:
-      return "sum";
-    case v1::AGGREGATION_RATIO:
-      return "ratio";
-    case v1::AGGREGATION_LAST:
-      return "last";
-    default:
-      return "unspecified";
-  }
-}
-
-std::string_view DirectionName(v1::Direction d) {
-  switch (d) {
-    case v1::DIRECTION_UP:
-      return "up";
-    case v1::DIRECTION_DOWN:
-      return "down";
-    case v1::DIRECTION_NEITHER:
-      return "neither";
-    default:
-      return "unspecified";
-  }
-}
-
-std::string_view LearningKindName(v1::LearningKind k) {
-  switch (k) {
-    case v1::LEARNING_KIND_CASE_STUDY:
-      return "case_study";
-    case v1::LEARNING_KIND_STORY:
-      return "story";
-    case v1::LEARNING_KIND_INNOVATIVE_PRACTICE:
-      return "innovative_practice";
-    case v1::LEARNING_KIND_WHAT_DID_NOT_WORK:
-      return "what_did_not_work";
-    default:
-      return "unspecified";
-  }
-}
+std::string_view TypeName(v1::MeasureType t) { return ShortName(t); }
+std::string_view UnitName(v1::Unit u) { return ShortName(u); }
+std::string_view AggregationName(v1::Aggregation a) { return ShortName(a); }
+std::string_view DirectionName(v1::Direction d) { return ShortName(d); }
+std::string_view LearningKindName(v1::LearningKind k) { return ShortName(k); }
 
 std::string MonthLabel(const std::string& text) {
   static constexpr const char* kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

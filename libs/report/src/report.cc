@@ -86,7 +86,8 @@ absl::Status FillFunnel(const v1::Measure& measure, int64_t national_numerator,
   return absl::OkStatus();
 }
 
-void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quarter quarter,
+void BuildMeasure(const projection::View& view, const std::vector<v1::Learning>& learning,
+                  const v1::Measure& measure, Quarter quarter,
                   v1::MeasureReport* out) {
   const Catalogue& catalogue = view.catalogue();
   const Month first = quarter.FirstMonth();
@@ -136,7 +137,7 @@ void BuildMeasure(const projection::View& view, const v1::Measure& measure, Quar
     v1::GetSeriesRequest series;
     series.set_measure_id(measure.id());
     series.set_to_month(last.ToString());
-    auto chart = BuildSpcChart(view, series);
+    auto chart = BuildSpcChart(view, series, &learning);
     if (chart.ok() && chart->summary().points() > 0) {
       *out->mutable_spc() = chart->summary();
       *out->mutable_spc_points() = std::move(*chart->mutable_points());
@@ -251,11 +252,10 @@ v1::LearningItem LearningItemOf(const v1::Learning& l) {
 
 // The quarter's learning: summarised by collaborative and topic, and listed
 // beside each measure it is linked to.
-absl::Status AddLearning(const projection::View& view, Quarter quarter, v1::QuarterlyReport& report) {
-  auto all = view.Learning();
-  if (!all.ok()) return all.status();
+void AddLearning(const std::vector<v1::Learning>& all, Quarter quarter,
+                 v1::QuarterlyReport& report) {
   std::vector<v1::LearningItem> items;
-  for (const v1::Learning& l : *all) {
+  for (const v1::Learning& l : all) {
     auto month = Month::Parse(l.month());
     if (!month || *month < quarter.FirstMonth() || *month > quarter.LastMonth()) continue;
     items.push_back(LearningItemOf(l));
@@ -266,7 +266,7 @@ absl::Status AddLearning(const projection::View& view, Quarter quarter, v1::Quar
   std::map<std::pair<std::string, std::string>, v1::LearningSummary> summaries;
   std::map<std::string, std::vector<const v1::LearningItem*>> by_measure;
   std::map<std::string, std::string> topic_of;
-  for (const v1::Learning& l : *all) topic_of[l.learning_id()] = l.topic_id();
+  for (const v1::Learning& l : all) topic_of[l.learning_id()] = l.topic_id();
   for (const v1::LearningItem& item : items) {
     v1::LearningSummary& s = summaries[{item.collaborative_id(), topic_of[item.learning_id()]}];
     s.set_collaborative_id(item.collaborative_id());
@@ -295,7 +295,6 @@ absl::Status AddLearning(const projection::View& view, Quarter quarter, v1::Quar
       }
     }
   }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View& view,
@@ -313,6 +312,10 @@ absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View&
   report.set_first_month(quarter.FirstMonth().ToString());
   report.set_last_month(quarter.LastMonth().ToString());
   report.set_as_of_position(view.position().value());
+
+  // Read once: the quarter's learning and every chart's markers.
+  auto learning = view.Learning();
+  if (!learning.ok()) return learning.status();
 
   // type -> topic id -> measures (the catalogue's map is sorted by id).
   std::map<int, std::map<std::string, std::vector<const v1::Measure*>>> grouped;
@@ -332,14 +335,14 @@ absl::StatusOr<v1::QuarterlyReport> BuildQuarterlyReport(const projection::View&
         topic_report->mutable_topic()->set_id(topic_id);
       }
       for (const v1::Measure* measure : measures) {
-        BuildMeasure(view, *measure, quarter, topic_report->add_measures());
+        BuildMeasure(view, *learning, *measure, quarter, topic_report->add_measures());
       }
     }
   }
   for (const auto& [_, collaborative] : catalogue.collaboratives()) {
     *report.add_collaboratives() = collaborative;
   }
-  if (auto s = AddLearning(view, quarter, report); !s.ok()) return s;
+  AddLearning(*learning, quarter, report);
   if (auto s = AddSignOffs(view, quarter, report); !s.ok()) return s;
   if (auto s = AddOutstanding(view, quarter, report); !s.ok()) return s;
   if (auto s = AddPublicationNote(view, quarter, report); !s.ok()) return s;

@@ -56,7 +56,8 @@ void FillChartLearning(const std::vector<v1::Learning>& learning, const std::str
 }
 
 absl::StatusOr<v1::SpcChart> BuildSpcChart(const projection::View& view,
-                                           const v1::GetSeriesRequest& request) {
+                                           const v1::GetSeriesRequest& request,
+                                           const std::vector<v1::Learning>* learning) {
   auto series = BuildSeries(view, request);
   if (!series.ok()) return series.status();
   const v1::Measure& measure = series->measure();
@@ -123,8 +124,13 @@ absl::StatusOr<v1::SpcChart> BuildSpcChart(const projection::View& view,
   }
   // Changes made, marked on the chart: linked learning of the scope's
   // collaborative (an organisation's: the one it belonged to at the end).
-  auto learning = view.Learning();
-  if (!learning.ok()) return learning.status();
+  std::vector<v1::Learning> read;
+  if (learning == nullptr) {
+    auto all = view.Learning();
+    if (!all.ok()) return all.status();
+    read = std::move(*all);
+    learning = &read;
+  }
   std::string collaborative = request.collaborative_id();
   if (!request.ods_code().empty()) {
     const std::string* c = view.catalogue().CollaborativeOf(request.ods_code(), points.back().month);

@@ -244,36 +244,47 @@ namespace psc::server {
 grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context,
                                                     const v1::PublishQuarterRequest* request,
                                                     v1::Receipt* response) {
-  if (!IsValidClientId(request->publication_id())) {
-    return ToGrpcStatus(InvalidField("publication_id", "INVALID_ID",
-                                     "must be 1..128 characters of A-Z a-z 0-9 . _ : -"));
+  return AppendFromReadModel(
+      *context, request->publication_id(), "publication_id", request->quarter(),
+      request->min_position(),
+      [&](const projection::View& view, Quarter quarter) -> absl::StatusOr<v1::Envelope> {
+        auto report = report::BuildQuarterlyReport(view, quarter);
+        if (!report.ok()) return report.status();
+        v1::Envelope envelope;
+        *envelope.mutable_quarter_published() =
+            report::FreezeQuarter(*report, request->publication_id(), request->public_());
+        return envelope;
+      },
+      [](const v1::Envelope& e) { return e.quarter_published().renderings_size(); }, response);
+}
+
+grpc::Status PublicationServiceImpl::AppendFromReadModel(
+    grpc::ServerContext& context, const std::string& id, const char* id_field,
+    const std::string& quarter_text, uint64_t min_position,
+    const std::function<absl::StatusOr<v1::Envelope>(const projection::View&, Quarter)>& build,
+    const std::function<int(const v1::Envelope&)>& rows, v1::Receipt* response) {
+  if (!IsValidClientId(id)) {
+    return ToGrpcStatus(
+        InvalidField(id_field, "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -"));
   }
-  auto quarter = QuarterField(request->quarter());
+  auto quarter = QuarterField(quarter_text);
   if (!quarter.ok()) return ToGrpcStatus(quarter.status());
-  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
+  if (auto s = AwaitReadModel(model_, context, min_position); !s.ok()) return s;
   std::lock_guard serial(publish_mu_);
   v1::Envelope envelope;
   {
     auto view = model_.Snapshot();
-    auto known = view.Receipt(request->publication_id());
+    auto known = view.Receipt(id);
     if (!known.ok()) return ToGrpcStatus(known.status());
     if (known->has_value()) {
       *response = **known;
       response->set_duplicate(true);
       return grpc::Status::OK;
     }
-    auto report = report::BuildQuarterlyReport(view, *quarter);
-    if (!report.ok()) return ToGrpcStatus(report.status());
-    *envelope.mutable_quarter_published() =
-        report::FreezeQuarter(*report, request->publication_id(), request->public_());
+    auto built = build(view, *quarter);
+    if (!built.ok()) return ToGrpcStatus(built.status());
+    envelope = std::move(*built);
   }
-  const auto rows = static_cast<uint32_t>(envelope.quarter_published().renderings_size());
-  return AppendAndWait(*context, request->publication_id(), std::move(envelope), rows, response);
-}
-
-grpc::Status PublicationServiceImpl::AppendAndWait(grpc::ServerContext& context,
-                                                   const std::string& id, v1::Envelope envelope,
-                                                   uint32_t rows, v1::Receipt* response) {
   envelope.set_event_id(eventlog::RandomId());
   *envelope.mutable_recorded_at() = ToTimestamp(clock_.Now());
   envelope.set_principal(PrincipalOf(context));
@@ -283,7 +294,7 @@ grpc::Status PublicationServiceImpl::AppendAndWait(grpc::ServerContext& context,
   model_.WaitFor(*position, WaitDeadline(context));
   response->set_id(id);
   response->set_position(position->value());
-  response->set_rows_accepted(rows);
+  response->set_rows_accepted(static_cast<uint32_t>(rows(envelope)));
   *response->mutable_recorded_at() = envelope.recorded_at();
   return grpc::Status::OK;
 }
@@ -291,37 +302,26 @@ grpc::Status PublicationServiceImpl::AppendAndWait(grpc::ServerContext& context,
 grpc::Status PublicationServiceImpl::SignOffQuarter(grpc::ServerContext* context,
                                                     const v1::SignOffQuarterRequest* request,
                                                     v1::Receipt* response) {
-  if (!IsValidClientId(request->sign_off_id())) {
-    return ToGrpcStatus(InvalidField("sign_off_id", "INVALID_ID",
-                                     "must be 1..128 characters of A-Z a-z 0-9 . _ : -"));
-  }
-  auto quarter = QuarterField(request->quarter());
-  if (!quarter.ok()) return ToGrpcStatus(quarter.status());
-  if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
-  std::lock_guard serial(publish_mu_);
-  v1::Envelope envelope;
-  {
-    auto view = model_.Snapshot();
-    auto known = view.Receipt(request->sign_off_id());
-    if (!known.ok()) return ToGrpcStatus(known.status());
-    if (known->has_value()) {
-      *response = **known;
-      response->set_duplicate(true);
-      return grpc::Status::OK;
-    }
-    if (view.catalogue().FindCollaborative(request->collaborative_id()) == nullptr) {
-      return ToGrpcStatus(InvalidField(
-          "collaborative_id", "UNKNOWN_COLLABORATIVE",
-          StrCat("collaborative '", request->collaborative_id(), "' is not registered")));
-    }
-    auto report = report::BuildQuarterlyReport(view, *quarter);
-    if (!report.ok()) return ToGrpcStatus(report.status());
-    *envelope.mutable_quarter_signed_off() =
-        report::SignOffFigures(*report, request->collaborative_id(), request->sign_off_id());
-  }
-  const auto rows = static_cast<uint32_t>(envelope.quarter_signed_off().figures_size());
-  return AppendAndWait(*context, request->sign_off_id(), std::move(envelope), rows, response);
+  return AppendFromReadModel(
+      *context, request->sign_off_id(), "sign_off_id", request->quarter(),
+      request->min_position(),
+      [&](const projection::View& view, Quarter quarter) -> absl::StatusOr<v1::Envelope> {
+        if (view.catalogue().FindCollaborative(request->collaborative_id()) == nullptr) {
+          return InvalidField(
+              "collaborative_id", "UNKNOWN_COLLABORATIVE",
+              StrCat("collaborative '", request->collaborative_id(), "' is not registered"));
+        }
+        auto report = report::BuildQuarterlyReport(view, quarter);
+        if (!report.ok()) return report.status();
+        v1::Envelope envelope;
+        *envelope.mutable_quarter_signed_off() =
+            report::SignOffFigures(*report, request->collaborative_id(), request->sign_off_id());
+        return envelope;
+      },
+      [](const v1::Envelope& e) { return e.quarter_signed_off().figures_size(); }, response);
 }
+
+
 
 grpc::Status PublicationServiceImpl::GetPublication(grpc::ServerContext* context,
                                                     const v1::GetPublicationRequest* request,

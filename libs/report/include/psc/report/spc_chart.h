@@ -22,8 +22,11 @@ namespace psc::report {
 // linked to the measure in the chart's months: for a collaborative's chart
 // only that collaborative's, for an organisation's the collaborative it
 // belonged to in the chart's last month.
+// `learning`, when given, is every learning submission of the view (so a
+// caller charting many series reads them once); otherwise it is read here.
 absl::StatusOr<v1::SpcChart> BuildSpcChart(const projection::View& view,
-                                           const v1::GetSeriesRequest& request);
+                                           const v1::GetSeriesRequest& request,
+                                           const std::vector<v1::Learning>* learning = nullptr);
 
 // Appends to `out` the learning linked to `measure_id` with a month in
 // [from, to] (only `collaborative_id`'s unless empty), by month then id.

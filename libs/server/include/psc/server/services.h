@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -100,10 +101,16 @@ class PublicationServiceImpl final : public v1::PublicationService::Service {
                               v1::Receipt* response) override;
 
  private:
-  // Appends an event built from the read model under `id`, and answers once
-  // this read model has applied it.
-  grpc::Status AppendAndWait(grpc::ServerContext& context, const std::string& id,
-                             v1::Envelope envelope, uint32_t rows, v1::Receipt* response);
+  // Checks `id` (named `id_field`) and the quarter, waits for min_position,
+  // then, one at a time per process: a known id answers its original
+  // receipt; otherwise `build` makes the event from one view of the read
+  // model, it is appended, and the answer (`rows` of it) comes once this
+  // read model has applied it.
+  grpc::Status AppendFromReadModel(
+      grpc::ServerContext& context, const std::string& id, const char* id_field,
+      const std::string& quarter_text, uint64_t min_position,
+      const std::function<absl::StatusOr<v1::Envelope>(const projection::View&, Quarter)>& build,
+      const std::function<int(const v1::Envelope&)>& rows, v1::Receipt* response);
 
   projection::ReadModel& model_;
   eventlog::EventLog& log_;
