@@ -22,10 +22,14 @@ int main(int argc, char** argv) {
   auto telemetry = server::StartTelemetry(flags, "psc-gateway");
   if (!telemetry.ok()) return server::Fail("psc-gateway", telemetry.status());
 
-  auto log = server::OpenLog(flags, flags.Get("data-dir") + "/journal");
+  prometheus::Registry* metrics = &(*telemetry)->registry();
+  auto log = server::OpenLog(flags, flags.Get("data-dir") + "/journal", /*read_only=*/false,
+                             metrics);
   if (!log.ok()) return server::Fail("psc-gateway", log.status());
   std::cout << "psc-gateway: event log " << (*log)->Describe() << std::endl;
-  gateway::Gateway gateway(**log, SystemClock::Instance());
+  gateway::GatewayOptions gateway_options;
+  gateway_options.metrics = metrics;
+  gateway::Gateway gateway(**log, SystemClock::Instance(), gateway_options);
   if (auto s = gateway.Start(); !s.ok()) return server::Fail("psc-gateway", s);
 
   server::IngestServiceImpl ingest(gateway);
@@ -34,6 +38,7 @@ int main(int argc, char** argv) {
       {&ingest, &catalog}, flags.Get("listen"), [&] { return gateway.health().ok(); },
       [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; },
       telemetry->get());
+  (*telemetry)->Close();
   gateway.Stop();
   if (!status.ok()) return server::Fail("psc-gateway", status);
   return 0;

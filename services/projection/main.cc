@@ -34,17 +34,21 @@ int main(int argc, char** argv) {
                         absl::InvalidArgumentError("name the log: --kafka-brokers or --journal"));
   }
 
-  auto log = server::OpenLog(flags, flags.Get("journal"), /*read_only=*/true);
+  prometheus::Registry* metrics = &(*telemetry)->registry();
+  auto log = server::OpenLog(flags, flags.Get("journal"), /*read_only=*/true, metrics);
   if (!log.ok()) return server::Fail("psc-projection", log.status());
   const bool rebuild_only = flags.GetBool("rebuild-only");
   auto model = server::OpenReadModel(flags.Get("data-dir") + "/readmodel", **log,
                                      flags.GetBool("rebuild") || rebuild_only,
-                                     static_cast<size_t>(*budget) << 20);
+                                     static_cast<size_t>(*budget) << 20, metrics);
   if (!model.ok()) return server::Fail("psc-projection", model.status());
+  (*telemetry)->AddCollectable(projection::ReadModelCollector(**model));
   if (rebuild_only) return 0;
   std::cout << "psc-projection: event log " << (*log)->Describe() << std::endl;
 
-  projection::Projector projector(**model, **log);
+  projection::ProjectorOptions projector_options;
+  projector_options.metrics = metrics;
+  projection::Projector projector(**model, **log, projector_options);
   if (auto s = projector.Start(); !s.ok()) return server::Fail("psc-projection", s);
   server::QueryServiceImpl query(**model);
   server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance());
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
       [&] { return projector.caught_up() && projector.health().ok(); },
       [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; },
       telemetry->get());
+  (*telemetry)->Close();
   projector.Stop();
   if (!status.ok()) return server::Fail("psc-projection", status);
   if (auto s = projector.health(); !s.ok()) return server::Fail("psc-projection", s);

@@ -28,12 +28,14 @@ int main(int argc, char** argv) {
   auto budget = flags.GetInt("memory-budget-mib");
   if (!budget.ok() || *budget <= 0) return server::Fail("pscd", budget.status());
 
+  prometheus::Registry* metrics = &(*telemetry)->registry();
   const std::string data_dir = flags.Get("data-dir");
-  auto log = server::OpenLog(flags, data_dir + "/journal");
+  auto log = server::OpenLog(flags, data_dir + "/journal", /*read_only=*/false, metrics);
   if (!log.ok()) return server::Fail("pscd", log.status());
   auto model = server::OpenReadModel(data_dir + "/readmodel", **log, flags.GetBool("rebuild"),
-                                     static_cast<size_t>(*budget) << 20);
+                                     static_cast<size_t>(*budget) << 20, metrics);
   if (!model.ok()) return server::Fail("pscd", model.status());
+  (*telemetry)->AddCollectable(projection::ReadModelCollector(**model));
   std::cout << "pscd: event log " << (*log)->Describe() << ", read model " << data_dir
             << "/readmodel" << std::endl;
   if (flags.Get("kafka-brokers").empty()) {
@@ -41,9 +43,13 @@ int main(int argc, char** argv) {
               << std::endl;
   }
 
-  gateway::Gateway gateway(**log, SystemClock::Instance());
+  gateway::GatewayOptions gateway_options;
+  gateway_options.metrics = metrics;
+  gateway::Gateway gateway(**log, SystemClock::Instance(), gateway_options);
   if (auto s = gateway.Start(); !s.ok()) return server::Fail("pscd", s);
-  projection::Projector projector(**model, **log);
+  projection::ProjectorOptions projector_options;
+  projector_options.metrics = metrics;
+  projection::Projector projector(**model, **log, projector_options);
   if (auto s = projector.Start(); !s.ok()) return server::Fail("pscd", s);
 
   server::IngestServiceImpl ingest(gateway);
@@ -55,6 +61,7 @@ int main(int argc, char** argv) {
       [&] { return projector.caught_up() && projector.health().ok(); },
       [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; },
       telemetry->get());
+  (*telemetry)->Close();
   projector.Stop();
   gateway.Stop();
   if (!status.ok()) return server::Fail("pscd", status);

@@ -1,5 +1,7 @@
 #include "psc/eventlog/journal.h"
 
+#include <chrono>
+
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -106,6 +108,7 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& dir, O
   std::unique_ptr<Journal> j(new Journal());
   j->dir_ = dir;
   j->options_ = options;
+  j->probe_ = std::make_unique<LogProbe>(options.metrics, "journal");
 
   rocksdb::Options db_options;
   db_options.create_if_missing = !options.read_only;
@@ -169,20 +172,27 @@ Journal::~Journal() {
 
 absl::StatusOr<LogPosition> Journal::Append(std::string_view, std::string payload) {
   if (options_.read_only) return absl::FailedPreconditionError("journal is open read-only");
+  const auto start = std::chrono::steady_clock::now();
+  auto done = [&](const absl::Status& status, uint64_t position) -> absl::StatusOr<LogPosition> {
+    if (!status.ok()) {
+      probe_->AppendFailed();
+      return status;
+    }
+    probe_->Appended(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return LogPosition(position);
+  };
   Writer w;
   w.payload = std::move(payload);
   std::unique_lock lock(mu_);
   writers_.push_back(&w);
   while (!w.done && &w != writers_.front()) w.cv.wait(lock);
-  if (w.done) {
-    if (!w.status.ok()) return w.status;
-    return LogPosition(w.position);
-  }
+  if (w.done) return done(w.status, w.position);
   // This writer leads: write everything queued, up to max_group_bytes.
   if (!failed_.ok()) {
     writers_.pop_front();
     if (!writers_.empty()) writers_.front()->cv.notify_one();
-    return failed_;
+    return done(failed_, 0);
   }
   rocksdb::WriteBatch batch;
   size_t bytes = 0;
@@ -208,6 +218,7 @@ absl::StatusOr<LogPosition> Journal::Append(std::string_view, std::string payloa
     end_ += count;
     ++syncs_;
     grouped_ += count - 1;
+    probe_->Durable(count);
   } else {
     // A failed sync leaves the journal's state unknown: refuse every later
     // append until an operator restarts the process.
@@ -223,8 +234,8 @@ absl::StatusOr<LogPosition> Journal::Append(std::string_view, std::string payloa
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
   appended_.notify_all();
-  if (!status.ok()) return status;
-  return LogPosition(w.position);
+  lock.unlock();
+  return done(status, w.position);
 }
 
 absl::StatusOr<LogPosition> Journal::End() {

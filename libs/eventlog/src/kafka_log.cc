@@ -132,7 +132,10 @@ struct Delivery {
 
 // librdkafka's C callbacks, with access to the log they serve.
 struct KafkaCallbacks {
-  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
+  static void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      static_cast<KafkaLog*>(opaque)->probe_.DeliveryFailed();
+    }
     std::unique_ptr<std::shared_ptr<Delivery>> holder(
         static_cast<std::shared_ptr<Delivery>*>(message->_private));
     Delivery& d = **holder;
@@ -363,7 +366,12 @@ absl::Status KafkaLog::Connect() {
         StrCat(Describe(), ": ", rd_kafka_err2str(rd_kafka_last_error())));
   }
   poller_ = std::thread([this] {
-    while (!stopping_.load()) rd_kafka_poll(producer_, 100);
+    while (!stopping_.load()) {
+      // The reports one poll serves were acknowledged together.
+      const int served = rd_kafka_poll(producer_, 100);
+      if (served > 0) probe_.Durable(static_cast<size_t>(served));
+      probe_.ProducerQueue(rd_kafka_outq_len(producer_));
+    }
   });
   return absl::OkStatus();
 }
@@ -471,6 +479,17 @@ absl::Status KafkaLog::Fatal() const {
 }
 
 absl::StatusOr<LogPosition> KafkaLog::Append(std::string_view key, std::string payload) {
+  const auto start = Clock::now();
+  auto result = Produce(key, std::move(payload));
+  if (result.ok()) {
+    probe_.Appended(std::chrono::duration<double>(Clock::now() - start).count());
+  } else {
+    probe_.AppendFailed();
+  }
+  return result;
+}
+
+absl::StatusOr<LogPosition> KafkaLog::Produce(std::string_view key, std::string payload) {
   if (absl::Status s = Fatal(); !s.ok()) return s;
   auto delivery = std::make_shared<Delivery>();
   delivery->payload = std::move(payload);
@@ -486,6 +505,7 @@ absl::StatusOr<LogPosition> KafkaLog::Append(std::string_view key, std::string p
         RD_KAFKA_V_OPAQUE(holder), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
     delete holder;
+    probe_.ProducerQueue(rd_kafka_outq_len(producer_));
     // A full local queue drains as the poller serves reports.
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -28,6 +28,7 @@ Gateway::Gateway(eventlog::EventLog& log, const Clock& clock, GatewayOptions opt
     : log_(log),
       clock_(clock),
       options_(options),
+      probe_(options.metrics),
       catalogue_(std::make_shared<Catalogue>()),
       health_(absl::UnavailableError("gateway has not read the log yet")) {}
 
@@ -100,6 +101,7 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
         StrCat("event at position ", position, " cannot be decoded: the log is damaged"));
   }
   position_ = position;
+  probe_.Folded(position);
   const bool own = own_events_.erase(envelope.event_id()) > 0;
 
   // Records the receipt unless the id is known from earlier in the log. An
@@ -181,6 +183,12 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
           StrCat("event at position ", position,
                  " has a type this version does not know: upgrade psc before serving this log"));
   }
+}
+
+absl::StatusOr<v1::Receipt> Gateway::Answer(RequestKind kind, uint32_t rows,
+                                            absl::StatusOr<v1::Receipt> result) {
+  probe_.Answered(kind, rows, result.ok(), result.ok() && result->duplicate(), result.status());
+  return result;
 }
 
 v1::Envelope Gateway::NewEnvelope(const std::string& principal) const {
@@ -267,13 +275,16 @@ absl::StatusOr<v1::Receipt> Gateway::SubmitObservations(v1::ObservationsSubmitte
   *envelope.mutable_observations_submitted() = std::move(batch);
   const auto& submitted = envelope.observations_submitted();
   if (id.empty()) {
-    return ValidateObservations(Catalogue(), submitted, request_bytes, current, options_.limits);
+    return Answer(RequestKind::kObservations, rows,
+                  ValidateObservations(Catalogue(), submitted, request_bytes, current,
+                                       options_.limits));
   }
-  return AppendOnce(RequestKey(kSubmission, id), id, rows, std::move(envelope),
-                    [&](const Catalogue& catalogue) {
-                      return ValidateObservations(catalogue, submitted, request_bytes, current,
-                                                  options_.limits);
-                    });
+  return Answer(RequestKind::kObservations, rows,
+                AppendOnce(RequestKey(kSubmission, id), id, rows, std::move(envelope),
+                           [&](const Catalogue& catalogue) {
+                             return ValidateObservations(catalogue, submitted, request_bytes,
+                                                         current, options_.limits);
+                           }));
 }
 
 absl::StatusOr<v1::Receipt> Gateway::DryRunObservations(const v1::ObservationsSubmitted& batch,
@@ -307,11 +318,15 @@ absl::StatusOr<v1::Receipt> Gateway::WithdrawObservations(v1::ObservationsWithdr
   v1::Envelope envelope = NewEnvelope(principal);
   *envelope.mutable_observations_withdrawn() = std::move(withdrawal);
   const auto& withdrawn = envelope.observations_withdrawn();
-  if (id.empty()) return ValidateWithdrawal(Catalogue(), withdrawn, options_.limits);
-  return AppendOnce(RequestKey(kWithdrawal, id), id, keys, std::move(envelope),
-                    [&](const Catalogue& catalogue) {
-                      return ValidateWithdrawal(catalogue, withdrawn, options_.limits);
-                    });
+  if (id.empty()) {
+    return Answer(RequestKind::kWithdrawal, keys,
+                  ValidateWithdrawal(Catalogue(), withdrawn, options_.limits));
+  }
+  return Answer(RequestKind::kWithdrawal, keys,
+                AppendOnce(RequestKey(kWithdrawal, id), id, keys, std::move(envelope),
+                           [&](const Catalogue& catalogue) {
+                             return ValidateWithdrawal(catalogue, withdrawn, options_.limits);
+                           }));
 }
 
 absl::StatusOr<v1::Receipt> Gateway::ShareLearning(v1::Learning learning,
@@ -321,20 +336,24 @@ absl::StatusOr<v1::Receipt> Gateway::ShareLearning(v1::Learning learning,
   v1::Envelope envelope = NewEnvelope(principal);
   *envelope.mutable_learning_shared()->mutable_learning() = std::move(learning);
   const auto& shared = envelope.learning_shared().learning();
-  if (id.empty()) return ValidateLearning(Catalogue(), shared, current);
-  return AppendOnce(RequestKey(kLearning, id), id, 1, std::move(envelope),
-                    [&](const Catalogue& catalogue) {
-                      return ValidateLearning(catalogue, shared, current);
-                    });
+  if (id.empty()) {
+    return Answer(RequestKind::kLearning, 1, ValidateLearning(Catalogue(), shared, current));
+  }
+  return Answer(RequestKind::kLearning, 1,
+                AppendOnce(RequestKey(kLearning, id), id, 1, std::move(envelope),
+                           [&](const Catalogue& catalogue) {
+                             return ValidateLearning(catalogue, shared, current);
+                           }));
 }
 
 absl::StatusOr<v1::Receipt> Gateway::ChangeCatalogue(v1::CatalogueChanged change,
                                                      const std::string& principal) {
   const std::string id = change.change_id();
-  if (id.empty()) {
-    return InvalidField("change.change_id", "REQUIRED", "a change id is required");
-  }
   const auto rows = EntriesIn(change);
+  if (id.empty()) {
+    return Answer(RequestKind::kCatalogue, rows,
+                  InvalidField("change.change_id", "REQUIRED", "a change id is required"));
+  }
   v1::Envelope envelope = NewEnvelope(principal);
   *envelope.mutable_catalogue_changed() = std::move(change);
   const auto& changed = envelope.catalogue_changed();
@@ -349,7 +368,7 @@ absl::StatusOr<v1::Receipt> Gateway::ChangeCatalogue(v1::CatalogueChanged change
     WaitFor(LogPosition(receipt->position()),
             std::chrono::steady_clock::now() + std::chrono::seconds(30));
   }
-  return receipt;
+  return Answer(RequestKind::kCatalogue, rows, std::move(receipt));
 }
 
 absl::StatusOr<v1::Receipt> Gateway::ChangeSpcLimits(v1::SpcLimitsChanged change,
@@ -358,11 +377,15 @@ absl::StatusOr<v1::Receipt> Gateway::ChangeSpcLimits(v1::SpcLimitsChanged change
   v1::Envelope envelope = NewEnvelope(principal);
   *envelope.mutable_spc_limits_changed() = std::move(change);
   const auto& changed = envelope.spc_limits_changed();
-  if (id.empty()) return ValidateSpcLimitsChange(Catalogue(), changed, "change.");
-  return AppendOnce(RequestKey(kSpcLimits, id), id, 1, std::move(envelope),
-                    [&](const Catalogue& catalogue) {
-                      return ValidateSpcLimitsChange(catalogue, changed, "change.");
-                    });
+  if (id.empty()) {
+    return Answer(RequestKind::kSpcLimits, 1,
+                  ValidateSpcLimitsChange(Catalogue(), changed, "change."));
+  }
+  return Answer(RequestKind::kSpcLimits, 1,
+                AppendOnce(RequestKey(kSpcLimits, id), id, 1, std::move(envelope),
+                           [&](const Catalogue& catalogue) {
+                             return ValidateSpcLimitsChange(catalogue, changed, "change.");
+                           }));
 }
 
 std::shared_ptr<const Catalogue> Gateway::catalogue() const {

@@ -141,6 +141,18 @@ std::optional<PeriodKey> ParsePeriodKey(std::string_view key) {
   return out;
 }
 
+std::string ReportingKey(Month month, std::string_view ods) {
+  std::string key;
+  PutU16(key, month.index());
+  key.append(ods);
+  return key;
+}
+
+std::optional<std::pair<Month, std::string_view>> ParseReportingKey(std::string_view key) {
+  if (key.size() < 3) return std::nullopt;
+  return std::make_pair(Month::FromIndex(GetU16(key)), key.substr(2));
+}
+
 std::string EncodeSums(const Sums& s) {
   std::string out;
   PutZigzag(out, s.numerator);

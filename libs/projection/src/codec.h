@@ -48,6 +48,9 @@
 //   measure \0 scope \0 u64 position -> serialized psc.v1.Envelope of the
 //                                       SpcLimitsChanged
 //   scope: "n" national, "c" collaborative id, "o" ODS code
+// reporting    (which organisations have any value in a month)
+//   month ods -> u64 values stored for the organisation in that month, over
+//                every measure (absent when none)
 // learning
 //   id -> serialized psc.v1.Learning
 // refused
@@ -58,6 +61,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "psc/domain/aggregation.h"
 #include "psc/domain/period.h"
@@ -66,7 +70,8 @@ namespace psc::projection::codec {
 
 // 4: aggregates follow membership by month (CatalogueChanged.memberships);
 //    sign_offs and spc_limits column families.
-inline constexpr uint64_t kSchemaVersion = 4;
+// 5: reporting column family.
+inline constexpr uint64_t kSchemaVersion = 5;
 
 inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kCatalogueCf[] = "catalogue";
@@ -80,6 +85,7 @@ inline constexpr char kPublicationsCf[] = "publications";
 inline constexpr char kRefusedCf[] = "refused";
 inline constexpr char kSignOffsCf[] = "sign_offs";
 inline constexpr char kSpcLimitsCf[] = "spc_limits";
+inline constexpr char kReportingCf[] = "reporting";
 
 inline constexpr char kAppliedPositionKey[] = "applied_position";
 inline constexpr char kLogIdKey[] = "log_id";
@@ -131,6 +137,10 @@ struct PeriodKey {
   std::string collaborative;
 };
 std::optional<PeriodKey> ParsePeriodKey(std::string_view key);
+
+std::string ReportingKey(Month month, std::string_view ods);
+// Splits a reporting key into (month, ods); the view points into `key`.
+std::optional<std::pair<Month, std::string_view>> ParseReportingKey(std::string_view key);
 
 std::string EncodeSums(const Sums& s);
 std::optional<Sums> DecodeSums(std::string_view bytes);

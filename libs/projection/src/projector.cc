@@ -1,5 +1,6 @@
 #include "psc/projection/projector.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "psc/domain/strings.h"
@@ -7,7 +8,7 @@
 namespace psc::projection {
 
 Projector::Projector(ReadModel& model, eventlog::EventLog& log, ProjectorOptions options)
-    : model_(model), log_(log), options_(options) {}
+    : model_(model), log_(log), options_(options), probe_(options.metrics) {}
 
 Projector::~Projector() { Stop(); }
 
@@ -25,7 +26,11 @@ absl::StatusOr<size_t> Projector::Step(eventlog::LogReader& reader, std::chrono:
     }
     std::vector<eventlog::Record> run(std::make_move_iterator(records->begin() + begin),
                                       std::make_move_iterator(records->begin() + end));
+    const auto start = std::chrono::steady_clock::now();
+    const uint64_t refused_before = model_.refused_events();
     if (auto s = model_.Apply(run); !s.ok()) return s;
+    probe_.Applied(run.size(), model_.refused_events() - refused_before,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     bytes += run_bytes;
     begin = end;
   }
@@ -37,7 +42,10 @@ absl::Status Projector::Start() {
   auto end = log_.End();
   if (!end.ok()) return end.status();
   start_target_ = *end;
+  log_end_ = end->value();
   caught_up_ = model_.applied() >= start_target_;
+  probe_.CaughtUp(caught_up_);
+  ReportPosition(false);
   auto reader = log_.OpenReader(model_.applied());
   if (!reader.ok()) return reader.status();
   stop_ = false;
@@ -45,8 +53,25 @@ absl::Status Projector::Start() {
   return absl::OkStatus();
 }
 
+void Projector::ReportPosition(bool refresh_end) {
+  if (refresh_end) {
+    if (auto end = log_.End(); end.ok()) log_end_ = end->value();
+  }
+  const uint64_t applied = model_.applied().value();
+  if (log_end_ < applied) log_end_ = applied;
+  double lag_seconds = 0;
+  if (log_end_ > applied && model_.last_recorded_ms() > 0) {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    lag_seconds = std::max<int64_t>(0, now_ms - model_.last_recorded_ms()) / 1000.0;
+  }
+  probe_.Position(applied, log_end_, lag_seconds);
+}
+
 void Projector::Run(std::unique_ptr<eventlog::LogReader> reader) {
   uint64_t bytes = 0;
+  auto last_end_check = std::chrono::steady_clock::now();
   while (!stop_) {
     auto applied = Step(*reader, options_.idle_wait, bytes);
     if (!applied.ok()) {
@@ -56,7 +81,15 @@ void Projector::Run(std::unique_ptr<eventlog::LogReader> reader) {
       health_ = applied.status();
       return;
     }
-    if (!caught_up_ && model_.applied() >= start_target_) caught_up_ = true;
+    if (!caught_up_ && model_.applied() >= start_target_) {
+      caught_up_ = true;
+      probe_.CaughtUp(true);
+    }
+    // The log end costs a round trip on Kafka: ask at most once a second.
+    const auto now = std::chrono::steady_clock::now();
+    const bool refresh = now - last_end_check >= std::chrono::seconds(1);
+    if (refresh) last_end_check = now;
+    ReportPosition(refresh);
   }
 }
 
@@ -88,6 +121,9 @@ absl::Status Projector::CatchUp(const std::function<void(const Progress&)>& prog
     p.events = p.applied.value() - from.value();
     p.bytes = bytes;
     p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    probe_.Rebuild(p.applied.value(), p.target.value());
+    log_end_ = p.target.value();
+    ReportPosition(false);
     if (progress) progress(p);
   };
   while (model_.applied() < *target) {
@@ -101,6 +137,7 @@ absl::Status Projector::CatchUp(const std::function<void(const Progress&)>& prog
   }
   report();
   caught_up_ = true;
+  probe_.CaughtUp(true);
   return absl::OkStatus();
 }
 

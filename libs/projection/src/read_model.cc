@@ -33,7 +33,7 @@ const std::vector<std::string>& FamilyNames() {
       codec::kRequestsCf,               codec::kObservationsCf, codec::kAggregatesCf,
       codec::kQuarterLastCf,            codec::kLearningCf,   codec::kRefusedCf,
       codec::kHistoryCf,                codec::kPublicationsCf, codec::kSignOffsCf,
-      codec::kSpcLimitsCf};
+      codec::kSpcLimitsCf,              codec::kReportingCf};
   return names;
 }
 
@@ -77,6 +77,7 @@ class Applier {
                                         " cannot be decoded: the log is damaged"));
     }
     uint64_t position = record.position.value();
+    last_recorded_ms_ = MillisOf(envelope.recorded_at());
     switch (envelope.payload_case()) {
       case v1::Envelope::kCatalogueChanged:
         return ApplyCatalogue(position, envelope);
@@ -116,6 +117,22 @@ class Applier {
         batch_.Put(cf, key, codec::EncodeSums(sums));
       }
     }
+    // Values per organisation-month after this run.
+    std::vector<std::pair<std::pair<int, std::string>, int64_t>> reporting;
+    for (const auto& [key, delta] : reporting_delta_) {
+      if (delta == 0) continue;
+      int64_t now = delta;
+      if (auto mo = m.reporting_.find(key.first); mo != m.reporting_.end()) {
+        if (auto o = mo->second.find(key.second); o != mo->second.end()) now += o->second;
+      }
+      const std::string k = codec::ReportingKey(Month::FromIndex(key.first), key.second);
+      if (now <= 0) {
+        batch_.Delete(m.reporting_cf_, k);
+      } else {
+        batch_.Put(m.reporting_cf_, k, codec::U64(static_cast<uint64_t>(now)));
+      }
+      reporting.emplace_back(key, now);
+    }
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
     if (auto s = FromRocks(m.db_->Write(wo, &batch_), "write"); !s.ok()) return s;
@@ -140,7 +157,17 @@ class Applier {
           areas_by_period[ref.period][ref.collaborative] = sums;
         }
       }
+      for (const auto& [key, now] : reporting) {
+        auto& orgs = m.reporting_[key.first];
+        if (now <= 0) {
+          orgs.erase(key.second);
+          if (orgs.empty()) m.reporting_.erase(key.first);
+        } else {
+          orgs[key.second] = now;
+        }
+      }
       m.catalogue_ = catalogue_;
+      m.last_recorded_ms_ = last_recorded_ms_;
       m.observation_count_ += observation_delta_;
       m.refused_count_ += refused_delta_;
       old = m.snapshot_;
@@ -402,6 +429,7 @@ class Applier {
         s.reported += 1;
         s.on_time += OnTime(measure, month, value.first_recorded_ms) ? 1 : 0;
         ++observation_delta_;
+        ++reporting_delta_[{month.index(), row.ods_code()}];
       }
       s.numerator += value.numerator;
       s.denominator += value.denominator.value_or(0);
@@ -482,6 +510,7 @@ class Applier {
       Dirty({k.measure_id(), month.index(), collab ? *collab : std::string(), false}) -=
           MonthSums(measure, month, **old);
       --observation_delta_;
+      --reporting_delta_[{month.index(), k.ods_code()}];
       ++withdrawn;
       if (last) {
         if (latest_before) AddLatest(k.measure_id(), k.ods_code(), quarter, *latest_before, -1);
@@ -573,8 +602,11 @@ class Applier {
   std::unordered_map<std::string, std::optional<ObservationValue>> observations_;
   std::unordered_set<std::string> requests_;
   std::map<AggregateRef, Sums> dirty_;
+  // Change of the values stored per (month index, ODS code).
+  std::map<std::pair<int, std::string>, int64_t> reporting_delta_;
   int64_t observation_delta_ = 0;
   int64_t refused_delta_ = 0;
+  int64_t last_recorded_ms_ = 0;
 };
 
 absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& dir,
@@ -583,6 +615,7 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& di
   model->dir_ = dir;
 
   auto cache = rocksdb::NewLRUCache(options.memory_budget_bytes);
+  model->cache_ = cache;
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -628,6 +661,7 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& di
   model->publications_ = h[10];
   model->sign_offs_ = h[11];
   model->spc_limits_ = h[12];
+  model->reporting_cf_ = h[13];
 
   std::string schema;
   s = model->db_->Get(rocksdb::ReadOptions(), model->meta_, codec::kSchemaKey, &schema);
@@ -689,6 +723,14 @@ absl::Status ReadModel::LoadMirror() {
     }
     if (!it->status().ok()) return FromRocks(it->status(), "load aggregates");
   }
+  it.reset(db_->NewIterator(ro, reporting_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto key = codec::ParseReportingKey(std::string_view(it->key().data(), it->key().size()));
+    auto count = codec::ParseU64(std::string_view(it->value().data(), it->value().size()));
+    if (!key || !count) return absl::DataLossError("read model: undecodable reporting entry");
+    reporting_[key->first.index()][std::string(key->second)] = static_cast<int64_t>(*count);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "load reporting");
   snapshot_ = db_->GetSnapshot();
   return absl::OkStatus();
 }
@@ -914,6 +956,40 @@ absl::StatusOr<std::optional<v1::Receipt>> View::Receipt(std::string_view id) co
 }
 
 uint64_t View::observation_count() const { return model_->observation_count_; }
+
+const std::map<std::string, int64_t, std::less<>>* View::Reporting(Month month) const {
+  auto it = model_->reporting_.find(month.index());
+  return it == model_->reporting_.end() ? nullptr : &it->second;
+}
+
+std::optional<Month> View::LatestReportedMonth() const {
+  if (model_->reporting_.empty()) return std::nullopt;
+  return Month::FromIndex(model_->reporting_.rbegin()->first);
+}
+
+int64_t ReadModel::last_recorded_ms() const { return last_recorded_ms_.load(); }
+
+uint64_t ReadModel::refused_events() const {
+  std::shared_lock lock(mu_);
+  return refused_count_;
+}
+
+StorageStats ReadModel::Storage() const {
+  StorageStats out;
+  const auto& names = FamilyNames();
+  for (size_t i = 0; i < handles_.size() && i < names.size(); ++i) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(handles_[i], "rocksdb.estimate-num-keys", &v)) {
+      out.keys.emplace_back(names[i], v);
+    }
+    if (db_->GetIntProperty(handles_[i], "rocksdb.live-sst-files-size", &v)) out.disk_bytes += v;
+    if (db_->GetIntProperty(handles_[i], "rocksdb.cur-size-all-mem-tables", &v)) {
+      out.memtable_bytes += v;
+    }
+  }
+  out.block_cache_bytes = cache_ ? cache_->GetUsage() : 0;
+  return out;
+}
 uint64_t View::refused_events() const { return model_->refused_count_; }
 
 }  // namespace psc::projection

@@ -25,12 +25,14 @@ void AddKafkaFlags(Flags& flags) {
 
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(const Flags& flags,
                                                             const std::string& journal_dir,
-                                                            bool read_only) {
+                                                            bool read_only,
+                                                            prometheus::Registry* metrics) {
   if (!flags.Get("kafka-brokers").empty()) {
     eventlog::KafkaOptions options;
     options.brokers = flags.Get("kafka-brokers");
     options.topic = flags.Get("kafka-topic");
     options.create_topic = flags.GetBool("kafka-create-topic");
+    options.metrics = metrics;
     auto kafka = eventlog::KafkaLog::Open(options);
     if (!kafka.ok()) return kafka.status();
     return std::unique_ptr<eventlog::EventLog>(std::move(*kafka));
@@ -39,13 +41,15 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(const Flags& flags,
   if (!read_only) std::filesystem::create_directories(journal_dir, ec);
   eventlog::Journal::Options options;
   options.read_only = read_only;
+  options.metrics = metrics;
   auto journal = eventlog::Journal::Open(journal_dir, options);
   if (!journal.ok()) return journal.status();
   return std::unique_ptr<eventlog::EventLog>(std::move(*journal));
 }
 
 absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
-    const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes) {
+    const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes,
+    prometheus::Registry* metrics) {
   projection::ReadModelOptions options;
   options.memory_budget_bytes = memory_budget_bytes;
   std::error_code ec;
@@ -60,7 +64,9 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
   if (!model.ok()) return model.status();
   std::cerr << "rebuild: folding " << log.Describe() << " into a fresh read model in " << dir
             << "\n";
-  projection::Projector projector(**model, log);
+  projection::ProjectorOptions projector_options;
+  projector_options.metrics = metrics;
+  projection::Projector projector(**model, log, projector_options);
   auto status = projector.CatchUp(
       [](const projection::Progress& p) {
         const double pct = p.target.value() == 0

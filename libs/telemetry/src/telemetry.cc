@@ -6,6 +6,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -150,6 +151,24 @@ Telemetry::Telemetry(std::string program)
       .Register(*registry_)
       .Add({{"program", std::move(program)}, {"version", kVersion}})
       .Set(1);
+  collectables_.push_back(std::make_shared<ProcessCollector>());
+}
+
+void Telemetry::AddCollectable(std::shared_ptr<prometheus::Collectable> collectable) {
+  if (exposer_) exposer_->RegisterCollectable(collectable);
+  collectables_.push_back(std::move(collectable));
+}
+
+void Telemetry::Close() { exposer_.reset(); }
+
+std::string Telemetry::Text() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (const auto& c : collectables_) {
+    auto more = c->Collect();
+    families.insert(families.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 Telemetry::~Telemetry() = default;
@@ -166,8 +185,7 @@ absl::StatusOr<std::string> Telemetry::Serve(const std::string& listen) {
     return absl::UnavailableError(StrCat("--metrics-listen ", listen, ": ", e.what()));
   }
   exposer_->RegisterCollectable(registry_);
-  process_ = std::make_shared<ProcessCollector>();
-  exposer_->RegisterCollectable(process_);
+  for (const auto& c : collectables_) exposer_->RegisterCollectable(c);
   auto ports = exposer_->GetListeningPorts();
   if (ports.empty()) return absl::UnavailableError(StrCat("--metrics-listen ", listen, ": not bound"));
   return StrCat(listen.substr(0, colon), ":", ports.front());

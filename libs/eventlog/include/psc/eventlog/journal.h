@@ -21,6 +21,11 @@
 #include <string>
 
 #include "psc/eventlog/event_log.h"
+#include "psc/eventlog/probe.h"
+
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -41,6 +46,9 @@ class Journal final : public EventLog {
     // File system access, for tests that fail a write or a sync on purpose;
     // null means the real one.
     rocksdb::Env* env = nullptr;
+    // Where the log's metrics register (LogProbe, backend "journal"); null:
+    // not served.
+    prometheus::Registry* metrics = nullptr;
   };
 
   // Opens the journal in `dir`, creating it when absent (unless read-only).
@@ -70,6 +78,7 @@ class Journal final : public EventLog {
   std::string dir_;
   std::string log_id_;
   Options options_;
+  std::unique_ptr<LogProbe> probe_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

@@ -25,6 +25,11 @@
 #include <vector>
 
 #include "psc/eventlog/event_log.h"
+#include "psc/eventlog/probe.h"
+
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
 
 struct rd_kafka_s;
 struct rd_kafka_topic_s;
@@ -56,6 +61,9 @@ struct KafkaOptions {
   // A reader reports UNAVAILABLE once the brokers have been unreachable this
   // long; shorter outages are only logged (librdkafka reconnects by itself).
   std::chrono::milliseconds reader_unavailable_after{5'000};
+  // Where the log's metrics register (LogProbe, backend "kafka"); null: not
+  // served.
+  prometheus::Registry* metrics = nullptr;
 };
 
 class KafkaLog final : public EventLog {
@@ -84,13 +92,17 @@ class KafkaLog final : public EventLog {
 
  private:
   friend struct KafkaCallbacks;
-  explicit KafkaLog(KafkaOptions options) : options_(std::move(options)) {}
+  explicit KafkaLog(KafkaOptions options)
+      : options_(std::move(options)), probe_(options_.metrics, "kafka") {}
   absl::Status Connect();
   absl::Status CheckTopic();
   absl::Status CreateTopic();
   absl::Status Fatal() const;
+  // Append without the metrics.
+  absl::StatusOr<LogPosition> Produce(std::string_view key, std::string payload);
 
   KafkaOptions options_;
+  LogProbe probe_;
   std::string log_id_;
   rd_kafka_s* producer_ = nullptr;
   rd_kafka_topic_s* topic_ = nullptr;

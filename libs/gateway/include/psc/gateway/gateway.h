@@ -33,6 +33,7 @@
 #include "psc/domain/clock.h"
 #include "psc/domain/validation.h"
 #include "psc/eventlog/event_log.h"
+#include "psc/gateway/probe.h"
 #include "psc/v1/events.pb.h"
 #include "psc/v1/receipt.pb.h"
 
@@ -42,6 +43,8 @@ struct GatewayOptions {
   SubmissionLimits limits;
   // How long one read of the tail waits when the log is idle.
   std::chrono::milliseconds idle_wait{100};
+  // Where the gateway's metrics register (GatewayProbe); null: not served.
+  prometheus::Registry* metrics = nullptr;
 };
 
 class Gateway {
@@ -102,6 +105,9 @@ class Gateway {
                                          uint32_t rows, v1::Envelope envelope,
                                          const std::function<absl::Status(const Catalogue&)>& validate);
   v1::Envelope NewEnvelope(const std::string& principal) const;
+  // Counts the answer to one request in the probe and returns it.
+  absl::StatusOr<v1::Receipt> Answer(RequestKind kind, uint32_t rows,
+                                     absl::StatusOr<v1::Receipt> result);
   // Applies one record to the fold (caller holds mu_).
   absl::Status FoldLocked(const eventlog::Record& record);
   void Tail(std::unique_ptr<eventlog::LogReader> reader);
@@ -109,6 +115,7 @@ class Gateway {
   eventlog::EventLog& log_;
   const Clock& clock_;
   GatewayOptions options_;
+  GatewayProbe probe_;
 
   mutable std::mutex mu_;
   mutable std::condition_variable folded_cv_;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "psc/eventlog/event_log.h"
+#include "psc/projection/probe.h"
 #include "psc/projection/read_model.h"
 
 namespace psc::projection {
@@ -26,6 +27,9 @@ struct ProjectorOptions {
   size_t max_bytes_per_apply = 16u << 20;
   // How long one read waits for new events when the log is idle.
   std::chrono::milliseconds idle_wait{100};
+  // Where the projection's metrics register (ProjectionProbe); null: not
+  // served.
+  prometheus::Registry* metrics = nullptr;
 };
 
 struct Progress {
@@ -54,7 +58,8 @@ class Projector {
 
   // Folds, in the calling thread, until the log end as it stands now is
   // applied; calls `progress` about every `interval` and once at the end.
-  // For rebuilds and tools. Do not mix with Start().
+  // For rebuilds and tools (the probe reports it as a rebuild). Do not mix
+  // with Start().
   absl::Status CatchUp(const std::function<void(const Progress&)>& progress,
                        std::chrono::milliseconds interval);
 
@@ -63,10 +68,15 @@ class Projector {
   absl::StatusOr<size_t> Step(eventlog::LogReader& reader, std::chrono::milliseconds wait,
                               uint64_t& bytes);
   void Run(std::unique_ptr<eventlog::LogReader> reader);
+  // Tells the probe where the read model stands; asks the log for its end
+  // when `refresh_end` (the answer is kept for the next calls).
+  void ReportPosition(bool refresh_end);
 
   ReadModel& model_;
   eventlog::EventLog& log_;
   ProjectorOptions options_;
+  ProjectionProbe probe_;
+  uint64_t log_end_ = 0;  // last log end seen (projector thread only)
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> caught_up_{false};

@@ -14,6 +14,7 @@
 // Views and wait for positions concurrently.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -36,6 +37,7 @@
 #include "psc/v1/receipt.pb.h"
 
 namespace rocksdb {
+class Cache;
 class ColumnFamilyHandle;
 class DB;
 class Snapshot;
@@ -85,6 +87,15 @@ struct SignedOffQuarter {
   LogPosition position;
 };
 
+// What the read model holds on disk and in memory, for metrics.
+struct StorageStats {
+  // RocksDB's estimate of the keys, per column family.
+  std::vector<std::pair<std::string, uint64_t>> keys;
+  uint64_t disk_bytes = 0;         // live SST files
+  uint64_t memtable_bytes = 0;     // every column family's memtables
+  uint64_t block_cache_bytes = 0;  // the block cache's usage
+};
+
 class ReadModel;
 
 // A consistent view of the read model at one position. Holds a shared lock:
@@ -117,6 +128,11 @@ class View {
   // learning).
   absl::StatusOr<std::optional<v1::Receipt>> Receipt(std::string_view id) const;
   uint64_t observation_count() const;
+  // The organisations with any value stored for `month` (over every
+  // measure), with how many values; nullptr when none.
+  const std::map<std::string, int64_t, std::less<>>* Reporting(Month month) const;
+  // The latest month with any value stored.
+  std::optional<Month> LatestReportedMonth() const;
   uint64_t refused_events() const;
 
  private:
@@ -146,6 +162,11 @@ class ReadModel {
   absl::Status Apply(const std::vector<eventlog::Record>& records);
 
   LogPosition applied() const;
+  // When the last event this process applied was recorded (ms since the
+  // Unix epoch); 0 until it has applied one.
+  int64_t last_recorded_ms() const;
+  // Events refused at apply time, in all.
+  uint64_t refused_events() const;
   // Waits until applied() >= position or the deadline passes; true when
   // reached.
   bool WaitFor(LogPosition position, std::chrono::steady_clock::time_point deadline) const;
@@ -155,6 +176,8 @@ class ReadModel {
   // (`cf<TAB>hex(key)<TAB>hex(value)`): two read models hold the same state
   // exactly when their dumps are equal.
   absl::StatusOr<std::string> Dump() const;
+  // Sizes and key counts, read from RocksDB's properties.
+  StorageStats Storage() const;
   // Writes memtables to disk (also done on destruction).
   absl::Status Flush();
 
@@ -179,6 +202,8 @@ class ReadModel {
   rocksdb::ColumnFamilyHandle* publications_ = nullptr;
   rocksdb::ColumnFamilyHandle* sign_offs_ = nullptr;
   rocksdb::ColumnFamilyHandle* spc_limits_ = nullptr;
+  rocksdb::ColumnFamilyHandle* reporting_cf_ = nullptr;
+  std::shared_ptr<rocksdb::Cache> cache_;
 
   // The mirror, guarded by mu_ (readers share; Apply merges exclusively).
   mutable std::shared_mutex mu_;
@@ -189,6 +214,9 @@ class ReadModel {
   std::map<std::string, MeasureAggregates, std::less<>> aggregates_by_measure_;
   uint64_t observation_count_ = 0;
   uint64_t refused_count_ = 0;
+  std::atomic<int64_t> last_recorded_ms_{0};
+  // Month index -> ODS code -> values stored (the reporting column family).
+  std::map<int, std::map<std::string, int64_t, std::less<>>> reporting_;
   const rocksdb::Snapshot* snapshot_ = nullptr;
 };
 

@@ -20,16 +20,20 @@ namespace psc::server {
 void AddKafkaFlags(Flags& flags);
 
 // Kafka when --kafka-brokers is set, otherwise the embedded journal in
-// `journal_dir` (opened read-only when `read_only`).
+// `journal_dir` (opened read-only when `read_only`). The log's metrics
+// register in `metrics` when given.
 absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(const Flags& flags,
                                                             const std::string& journal_dir,
-                                                            bool read_only = false);
+                                                            bool read_only = false,
+                                                            prometheus::Registry* metrics = nullptr);
 
 // Opens the read model in `dir`. With `rebuild`, deletes it first and folds
 // the whole log into a fresh one, printing progress to stderr about once a
-// second and a summary at the end.
+// second and a summary at the end (and to the projection's metrics in
+// `metrics` when given).
 absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
-    const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes);
+    const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes,
+    prometheus::Registry* metrics = nullptr);
 
 // Starts `services` on `listen`, reports SERVING once `ready()` is true
 // (polled), and returns after SIGINT/SIGTERM once the server has drained

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/support/server_interceptor.h>
 
@@ -45,13 +46,20 @@ class Telemetry {
   absl::StatusOr<std::string> Serve(const std::string& listen);
 
   prometheus::Registry& registry() { return *registry_; }
+  // Stops serving /metrics (before what the collectables read goes away).
+  void Close();
+  // Serves `collectable` too (read at every scrape); kept alive by this
+  // object.
+  void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
+  // Every metric in the Prometheus text format, as /metrics serves it.
+  std::string Text() const;
   // The interceptor factory that measures every RPC of a gRPC server.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> GrpcInterceptor();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   // The exposer keeps only weak references to what it serves.
-  std::shared_ptr<prometheus::Collectable> process_;
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;  // the process collector first
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::shared_ptr<GrpcProbe> grpc_;
 };
