@@ -4,7 +4,10 @@
 
 #include <atomic>
 
+#include <prometheus/registry.h>
+
 #include "log_conformance.h"
+#include "psc/testing/metrics.h"
 #include "psc/testing/process.h"
 
 namespace psc::eventlog {
@@ -126,6 +129,37 @@ TEST(JournalTest, FailedSyncIsNeverAcknowledged) {
   ASSERT_TRUE(records.ok());
   ASSERT_EQ(records->size(), 1u);
   EXPECT_EQ((*records)[0].payload, "durable");
+}
+
+TEST(JournalTest, ProbeCountsAppendsSyncsAndFailures) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FailingSyncEnv env;
+  auto journal = Journal::Open(dir.Sub("j"), {.env = &env, .metrics = &registry});
+  ASSERT_TRUE(journal.ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) ASSERT_TRUE((*journal)->Append("k", std::string(100, 'x')).ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  env.fail_syncs = true;
+  EXPECT_FALSE((*journal)->Append("k", "lost").ok());
+  EXPECT_FALSE((*journal)->Append("k", "refused after the failure").ok());
+
+  const auto m = testing::Collect(registry);
+  const std::map<std::string, std::string> journal_label{{"backend", "journal"}};
+  // 100 events durable, each counted once with its latency; the batch
+  // histogram has one entry per sync, and its sum is every event synced.
+  EXPECT_EQ(m.Value("psc_log_appends_total", journal_label), 100);
+  EXPECT_EQ(m.Value("psc_log_append_duration_seconds_count", journal_label), 100);
+  EXPECT_EQ(m.Value("psc_log_append_errors_total", journal_label), 2);
+  EXPECT_EQ(m.Value("psc_log_append_batch_events_count", journal_label),
+            static_cast<double>((*journal)->syncs()));
+  EXPECT_EQ(m.Value("psc_log_append_batch_events_sum", journal_label), 100);
+  // No Kafka producer here.
+  EXPECT_EQ(m.Value("psc_kafka_producer_queue_messages"), std::nullopt);
 }
 
 }  // namespace

@@ -5,11 +5,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <prometheus/registry.h>
+
 #include <thread>
 
 #include "psc/domain/violations.h"
 #include "psc/eventlog/journal.h"
 #include "psc/testing/fixtures.h"
+#include "psc/testing/metrics.h"
 #include "psc/testing/process.h"
 
 namespace psc::gateway {
@@ -231,6 +234,66 @@ TEST_F(GatewayTest, TwoGatewaysOnOneLogAgree) {
   EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->position(), first->position());
   other.Stop();
+}
+
+TEST_F(GatewayTest, ProbeCountsRequestsRowsAndRefusalsByReason) {
+  prometheus::Registry registry;
+  gateway_.reset();
+  gateway_ = std::make_unique<Gateway>(*journal_, clock_, GatewayOptions{.metrics = &registry});
+  ASSERT_TRUE(gateway_->Start().ok());
+  LoadCatalogue();
+  const auto batch = Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 3),
+                                  Obs("RDZ", "falls-count.v1", "2024-04", 1)});
+  ASSERT_TRUE(gateway_->SubmitObservations(batch, 100, "feed").ok());
+  ASSERT_TRUE(gateway_->SubmitObservations(batch, 100, "feed")->duplicate());
+  // Three rows, one unknown organisation: refused whole, by its reason.
+  EXPECT_FALSE(gateway_->SubmitObservations(Batch("s2", {Obs("RHM", "falls-count.v1", "2024-03", 1),
+                                                         Obs("XXX", "falls-count.v1", "2024-04", 1),
+                                                         Obs("RDZ", "falls-count.v1", "2024-03", 1)}),
+                                            100, "feed")
+                   .ok());
+  EXPECT_FALSE(gateway_->SubmitObservations(Batch("s3", {Obs("RHM", "nope.v1", "2024-04", 1)}), 100,
+                                            "feed")
+                   .ok());
+  EXPECT_FALSE(
+      gateway_->WithdrawObservations(::psc::testing::Withdrawal("w1", {}), "feed").ok());
+
+  const auto m = ::psc::testing::Collect(registry);
+  auto requests = [&](const std::string& kind, const std::string& outcome) {
+    return m.Value("psc_gateway_requests_total", {{"kind", kind}, {"outcome", outcome}});
+  };
+  EXPECT_EQ(requests("catalogue", "accepted"), 1);
+  EXPECT_EQ(requests("observations", "accepted"), 1);
+  EXPECT_EQ(requests("observations", "duplicate"), 1);
+  EXPECT_EQ(requests("observations", "refused"), 2);
+  EXPECT_EQ(requests("withdrawal", "refused"), 1);
+  EXPECT_EQ(requests("observations", "failed"), std::nullopt);
+  // Rows: 2 accepted (the duplicate appends nothing), 3 + 1 refused.
+  EXPECT_EQ(m.Value("psc_gateway_rows_total", {{"kind", "observations"}, {"outcome", "accepted"}}),
+            2);
+  EXPECT_EQ(m.Value("psc_gateway_rows_total", {{"kind", "observations"}, {"outcome", "refused"}}),
+            4);
+  EXPECT_EQ(m.Value("psc_gateway_refusals_total",
+                    {{"kind", "observations"}, {"reason", "UNKNOWN_ORGANISATION"}}),
+            1);
+  EXPECT_EQ(m.Value("psc_gateway_refusals_total",
+                    {{"kind", "observations"}, {"reason", "UNKNOWN_MEASURE"}}),
+            1);
+  EXPECT_EQ(m.Value("psc_gateway_refusals_total", {{"kind", "withdrawal"}, {"reason", "NO_KEYS"}}),
+            1);
+  // The fold has read the catalogue change and s1.
+  EXPECT_EQ(m.Value("psc_gateway_fold_position"), 2);
+  gateway_.reset();  // its tail reports to `registry` until it stops
+}
+
+TEST(GatewayProbeTest, ReasonIsTheFirstViolationOrTheCodeAndStaysBounded) {
+  EXPECT_EQ(GatewayProbe::ReasonOf(InvalidField("rows[0].month", "MONTH_IN_FUTURE", "later")),
+            "MONTH_IN_FUTURE");
+  EXPECT_EQ(GatewayProbe::ReasonOf(absl::FailedPreconditionError("x")), "FAILED_PRECONDITION");
+  EXPECT_EQ(GatewayProbe::ReasonOf(InvalidField("f", "free text, not a code", "d")), "OTHER");
+  EXPECT_TRUE(GatewayProbe::IsRefusal(absl::InvalidArgumentError("x")));
+  EXPECT_FALSE(GatewayProbe::IsRefusal(absl::UnavailableError("x")));
+  EXPECT_FALSE(GatewayProbe::IsRefusal(absl::InternalError("x")));
 }
 
 }  // namespace

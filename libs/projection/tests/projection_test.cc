@@ -3,7 +3,14 @@
 // the sums are checked against values worked out by hand in the comments.
 #include <gtest/gtest.h>
 
+#include <prometheus/registry.h>
+
+#include <thread>
+
 #include "projection_suite.h"
+#include "psc/projection/probe.h"
+#include "psc/projection/programme.h"
+#include "psc/testing/metrics.h"
 
 namespace psc::projection {
 namespace {
@@ -375,6 +382,130 @@ TEST_P(ProjectionSuite, MembershipRecordedLaterMovesTheTotals) {
   std::string one_run;
   SplitFold({1000}, &one_run);
   EXPECT_EQ(one_run, folded);
+}
+
+v1::Learning LearningAbout(const char* id, const char* collaborative, const char* topic) {
+  v1::Learning l;
+  l.set_learning_id(id);
+  l.set_collaborative_id(collaborative);
+  l.set_topic_id(topic);
+  l.set_kind(v1::LEARNING_KIND_CASE_STUDY);
+  l.set_month("2024-05");
+  l.set_title("Huddles on two wards");
+  l.set_summary("Daily safety huddles.");
+  l.set_outcome("Fewer falls.");
+  return l;
+}
+
+TEST_P(ProjectionSuite, ProgrammeFiguresCountTheLatestMonthUnderItsMembership) {
+  Append(EventOf(SmallCatalogue()));
+  // RHM (registered in wessex) belongs to oxford from May 2024.
+  Append(EventOf(Moved("m1", "RHM", "oxford", "2024-05")));
+  Append(EventOf(Batch("s1", {Obs("RDZ", "falls-count.v1", "2024-04", 4),
+                              Obs("RHM", "falls-count.v1", "2024-05", 3),
+                              Obs("RHM", "news2-on-time.v1", "2024-05", 8, 10),
+                              Obs("RDZ", "falls-count.v1", "2024-05", 2),
+                              Obs("RTH", "falls-harm-rate.v1", "2024-05", 1, 1000)})));
+  Append(EventOf(LearningAbout("l1", "wessex", "falls")));
+  Append(EventOf(LearningAbout("l2", "oxford", "falls")));
+  Append(EventOf(LearningAbout("l3", "oxford", "deterioration")));
+  CatchUp();
+  auto figures = [&] {
+    auto view = model().Snapshot();
+    auto f = ProgrammeOf(view);
+    EXPECT_TRUE(f.ok()) << f.status();
+    return f.value_or(ProgrammeFigures());
+  };
+  ProgrammeFigures f = figures();
+  ASSERT_TRUE(f.month.has_value());
+  EXPECT_EQ(*f.month, kMay2024);
+  // May 2024: wessex holds RDZ (5 measures enrolled); oxford holds RHM (5),
+  // RTH (5: its falls-count enrolment ends in June) and R1A (4: no NEWS2).
+  // Reported: wessex RDZ falls-count; oxford RHM falls-count and NEWS2, RTH
+  // falls-harm-rate.
+  EXPECT_EQ(f.areas["wessex"], (ProgrammeArea{1, 5, 1, 1}));
+  EXPECT_EQ(f.areas["oxford"], (ProgrammeArea{3, 14, 2, 3}));
+  // National, latest month: falls-count May 3 + 2 = 5; NEWS2 8/10 = 80%;
+  // falls-harm-rate 1 per 1,000 bed days.
+  EXPECT_EQ(f.national["falls-count.v1"].value, 5);
+  EXPECT_EQ(f.national["news2-on-time.v1"].value, 80);
+  EXPECT_EQ(f.national["falls-harm-rate.v1"].value, 1);
+  EXPECT_EQ(f.national["falls-harm-rate.v1"].month, kMay2024);
+  EXPECT_EQ(f.national.count("staff-trained.v1"), 0u);
+  EXPECT_EQ(f.learning_by_topic, (std::map<std::string, int64_t>{{"deterioration", 1}, {"falls", 2}}));
+
+  // RDZ's May withdrawn: wessex has no organisation reporting in May, and
+  // the nation's May falls-count is RHM's 3.
+  Append(EventOf(Withdrawal("w1", {Key("RDZ", "falls-count.v1", "2024-05")})));
+  CatchUp();
+  f = figures();
+  EXPECT_EQ(f.areas["wessex"], (ProgrammeArea{0, 5, 0, 1}));
+  EXPECT_EQ(f.areas["oxford"], (ProgrammeArea{3, 14, 2, 3}));
+  EXPECT_EQ(f.national["falls-count.v1"].value, 3);
+
+  // The reporting index survives a restart: a reopened read model agrees.
+  model_.reset();
+  auto reopened = ReadModel::Open(dir_.Sub("readmodel"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  model_ = std::move(*reopened);
+  f = figures();
+  EXPECT_EQ(f.areas["wessex"], (ProgrammeArea{0, 5, 0, 1}));
+  EXPECT_EQ(f.areas["oxford"], (ProgrammeArea{3, 14, 2, 3}));
+}
+
+TEST_P(ProjectionSuite, ProbeReportsAppliedRefusedPositionAndRebuild) {
+  prometheus::Registry registry;
+  Append(EventOf(SmallCatalogue()));
+  Append(EventOf(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 5)})));
+  // Valid when appended, not at replay: an unknown organisation.
+  Append(EventOf(Batch("s2", {Obs("XXX", "falls-count.v1", "2024-04", 1)})));
+  Append(EventOf(Batch("s3", {Obs("RDZ", "falls-count.v1", "2024-04", 2)})));
+  {
+    Projector rebuild(model(), log(), {.metrics = &registry});
+    ASSERT_TRUE(rebuild.CatchUp(nullptr, std::chrono::seconds(10)).ok());
+  }
+  auto m = ::psc::testing::Collect(registry);
+  EXPECT_EQ(m.Value("psc_projection_applied_events_total"), 4);
+  EXPECT_EQ(m.Value("psc_projection_refused_events_total"), 1);
+  EXPECT_EQ(m.Value("psc_projection_rebuild_applied_events"), 4);
+  EXPECT_EQ(m.Value("psc_projection_rebuild_target_events"), 4);
+  EXPECT_EQ(m.Value("psc_projection_position"), 4);
+  EXPECT_EQ(m.Value("psc_projection_lag_events"), 0);
+  EXPECT_EQ(m.Value("psc_projection_caught_up"), 1);
+  EXPECT_EQ(m.Value("psc_projection_apply_batch_events_sum"), 4);
+
+  // Folding in the background on the same registry: the counters go on.
+  Projector projector(model(), log(), {.max_events_per_read = 1, .metrics = &registry});
+  ASSERT_TRUE(projector.Start().ok());
+  Append(EventOf(Batch("s4", {Obs("RTH", "falls-count.v1", "2024-04", 1)})));
+  const LogPosition last =
+      Append(EventOf(Batch("s5", {Obs("R1A", "falls-count.v1", "2024-04", 1)})));
+  ASSERT_TRUE(model().WaitFor(last, std::chrono::steady_clock::now() + std::chrono::seconds(30)));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (::psc::testing::Collect(registry).Value("psc_projection_position") != 6 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  projector.Stop();
+  m = ::psc::testing::Collect(registry);
+  EXPECT_EQ(m.Value("psc_projection_applied_events_total"), 6);
+  EXPECT_EQ(m.Value("psc_projection_position"), 6);
+  EXPECT_EQ(m.Value("psc_projection_lag_events"), 0);
+  EXPECT_EQ(m.Value("psc_projection_lag_seconds"), 0);
+  // One event per read: two more WriteBatches of one event each.
+  EXPECT_EQ(m.Value("psc_projection_apply_batch_events_sum"), 6);
+
+  // The collector reads the read model at scrape time.
+  auto rm = ::psc::testing::Collect(*ReadModelCollector(model()));
+  EXPECT_EQ(rm.Value("psc_readmodel_observations"), 4);
+  EXPECT_EQ(rm.Value("psc_readmodel_keys", {{"column_family", "observations"}}), 4);
+  EXPECT_EQ(rm.Value("psc_programme_month"), 202404);
+  EXPECT_EQ(rm.Value("psc_programme_organisations_reporting", {{"collaborative", "wessex"}}), 2);
+  EXPECT_EQ(rm.Value("psc_programme_values_expected", {{"collaborative", "oxford"}}), 9);
+  EXPECT_EQ(rm.Value("psc_programme_national_value", {{"measure", "falls-count.v1"}}), 9);
+  EXPECT_EQ(rm.Value("psc_programme_national_value_month", {{"measure", "falls-count.v1"}}),
+            202404);
+  EXPECT_GT(*rm.Value("psc_readmodel_memory_bytes", {{"kind", "block_cache"}}), 0);
 }
 
 TEST_P(ProjectionSuite, ReadModelRefusesAnotherLog) {
