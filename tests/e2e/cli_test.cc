@@ -1,8 +1,13 @@
 // The psc command-line client against a running pscd: the documented
 // example catalogue and returns, line-numbered refusals of a whole file,
 // harmless re-sends and the report in every format.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "harness.h"
 #include "psc/domain/strings.h"
 
@@ -167,6 +172,37 @@ TEST_F(CliTest, WrongHeaderIsRefusedAtLineOne) {
   EXPECT_EQ(run.code, 1);
   EXPECT_THAT(run.output, HasSubstr("line 1"));
   EXPECT_EQ(AppliedPosition(), 1u);
+}
+
+// `psc health` is the containers' health check: exit 0 and SERVING from a
+// running server, non-zero with the reason from an address nobody serves.
+TEST_F(CliTest, HealthIsServingOnARunningServerAndFailsWhereNobodyListens) {
+  CommandResult serving = Psc({"health"});
+  EXPECT_EQ(serving.code, 0) << serving.output;
+  EXPECT_EQ(serving.output, "SERVING\n");
+  // A service the server does not report on is a failed check, named.
+  CommandResult unknown = Psc({"health", "--service", "psc.v1.NoSuchService"});
+  EXPECT_EQ(unknown.code, 1) << unknown.output;
+  EXPECT_THAT(unknown.output, HasSubstr("health check of service psc.v1.NoSuchService at "));
+  EXPECT_THAT(unknown.output, HasSubstr("NOT_FOUND"));
+
+  // A port bound but never listened on: connections to it are refused for
+  // as long as the socket stays open.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string nobody = StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  CommandResult down = RunCommand(StrCat(::psc::testing::BinPath("psc"), " health --server ",
+                                         nobody, " --timeout 10 2>&1"));
+  ::close(fd);
+  EXPECT_NE(down.code, 0) << down.output;
+  EXPECT_THAT(down.output, HasSubstr(StrCat("psc: health check of ", nobody, " failed: UNAVAILABLE")));
+  EXPECT_THAT(down.output, Not(HasSubstr("SERVING")));
 }
 
 }  // namespace

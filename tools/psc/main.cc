@@ -16,6 +16,7 @@
 //   psc limits --measure ID --reason TEXT [--rebase-month M] [--fix-after N]
 //                                    rebase or fix the limits of a series' SPC chart
 //   psc status                       how far the read model has applied the log
+//   psc health [--service NAME]      grpc.health.v1 check: exit 0 when SERVING
 //   psc demo                         load the demo dataset and print the report
 #include <google/protobuf/util/json_util.h>
 
@@ -28,6 +29,7 @@
 
 #include "client.h"
 #include "demo_load.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "psc/domain/clock.h"
 #include "psc/domain/number_format.h"
 #include "psc/domain/observation_csv.h"
@@ -56,6 +58,7 @@ constexpr char kUsage[] =
     "  signoff --quarter Q --collaborative C  a collaborative signs off its figures\n"
     "  limits --measure ID --reason TEXT  rebase (--rebase-month) or fix (--fix-after N) SPC limits\n"
     "  status                     how far the read model has applied the log\n"
+    "  health [--service NAME]    gRPC health check: prints the status, exits 0 only when SERVING\n"
     "  demo                       load the demo dataset, then print the report\n"
     "every command takes --server HOST:PORT (default 127.0.0.1:50051); --help for its flags\n";
 
@@ -500,6 +503,29 @@ int CmdStatus(Client& client, server::Flags&) {
   return 0;
 }
 
+// grpc.health.v1.Health/Check, for container and orchestrator health checks
+// (the images carry no other probe). Prints the serving status; exits 0 only
+// when it is SERVING, 1 for any other status or when the call fails.
+int CmdHealth(Client& client, server::Flags& flags) {
+  if (flags.positional().size() != 1) return Fail("usage: psc health [--service NAME] [--timeout SECONDS]");
+  auto timeout = flags.GetInt("timeout");
+  if (!timeout.ok() || *timeout < 1) return Fail("--timeout must be a positive number of seconds");
+  auto health = grpc::health::v1::Health::NewStub(client.channel);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(flags.Get("service"));
+  grpc::health::v1::HealthCheckResponse response;
+  auto status = health->Check(Context(static_cast<int>(*timeout)).get(), request, &response);
+  const std::string what =
+      request.service().empty() ? flags.Get("server")
+                                : StrCat("service ", request.service(), " at ", flags.Get("server"));
+  if (!status.ok()) {
+    return Fail(StrCat("health check of ", what, " failed: ", Describe(status)));
+  }
+  std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status())
+            << "\n";
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING ? 0 : 1;
+}
+
 // What happens to a quarter after its returns are in, as the demo plays it:
 // three collaboratives sign off, the national team publishes, a late
 // correction arrives from a signed-off collaborative (so the report shows
@@ -721,6 +747,10 @@ int main(int argc, char** argv) {
     flags.Add("measure", "", "measure id").Add("collaborative", "", "collaborative id").Add("org", "", "ODS code")
         .Add("from", "", "first month YYYY-MM").Add("to", "", "last month YYYY-MM");
   }
+  if (command == "health") {
+    flags.Add("service", "", "the health service name to check (default: empty, the whole server)")
+        .Add("timeout", "5", "seconds to wait for the answer");
+  }
   if (command == "demo") {
     flags.Add("seed", "20250401", "seed of the generated dataset")
         .Add("clients", "4", "concurrent clients")
@@ -739,6 +769,7 @@ int main(int argc, char** argv) {
   if (command == "publish") return cli::CmdPublish(client, flags);
   if (command == "published") return cli::CmdPublished(client, flags);
   if (command == "status") return cli::CmdStatus(client, flags);
+  if (command == "health") return cli::CmdHealth(client, flags);
   if (command == "signoff") return cli::CmdSignOff(client, flags);
   if (command == "limits") return cli::CmdLimits(client, flags);
   if (command == "demo") return cli::CmdDemo(client, flags);
