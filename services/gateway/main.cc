@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   server::IngestServiceImpl ingest(gateway);
   server::CatalogServiceImpl catalog(gateway);
   auto status = server::ServeUntilSignal(
-      {&ingest, &catalog}, flags.Get("listen"), [&] { return gateway.health().ok(); },
+      {server::ServiceOf<v1::IngestService>(ingest), server::ServiceOf<v1::CatalogService>(catalog)}, flags.Get("listen"), [&] { return gateway.health().ok(); },
       [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; },
       telemetry->get());
   (*telemetry)->Close();

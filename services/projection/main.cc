@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   server::QueryServiceImpl query(**model);
   server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance());
   auto status = server::ServeUntilSignal(
-      {&query, &publication}, flags.Get("listen"),
+      {server::ServiceOf<v1::QueryService>(query), server::ServiceOf<v1::PublicationService>(publication)}, flags.Get("listen"),
       [&] { return projector.caught_up() && projector.health().ok(); },
       [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; },
       telemetry->get());

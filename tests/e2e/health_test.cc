@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <thread>
+#include <tuple>
+#include <vector>
 
 #include "harness.h"
 #include "psc/domain/strings.h"
@@ -79,6 +81,20 @@ TEST(HealthTest, ServerSaysNotServingAsSoonAsItDrains) {
   ::psc::testing::TempDir dir;
   auto pscd = StartServer("pscd", {"--data-dir", dir.path()});
   ASSERT_TRUE(pscd.ok()) << pscd.status();
+
+  // Each service it serves is reported too; others are unknown.
+  for (const auto& [service, code, status] :
+       std::vector<std::tuple<std::string, grpc::StatusCode, HealthCheckResponse::ServingStatus>>{
+           {"psc.v1.QueryService", grpc::StatusCode::OK, HealthCheckResponse::SERVING},
+           {"psc.v1.IngestService", grpc::StatusCode::OK, HealthCheckResponse::SERVING},
+           {"psc.v1.NoSuchService", grpc::StatusCode::NOT_FOUND,
+            HealthCheckResponse::UNKNOWN}}) {
+    grpc::health::v1::HealthCheckRequest check;
+    check.set_service(service);
+    grpc::health::v1::HealthCheckResponse answer;
+    EXPECT_EQ(pscd->health->Check(Ctx().get(), check, &answer).error_code(), code) << service;
+    EXPECT_EQ(answer.status(), status) << service;
+  }
 
   // A watcher, as a load balancer keeps one.
   grpc::ClientContext context;

@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
   return model;
 }
 
-absl::Status ServeUntilSignal(const std::vector<grpc::Service*>& services,
+absl::Status ServeUntilSignal(const std::vector<Served>& services,
                               const std::string& listen, const std::function<bool()>& ready,
                               const std::function<std::string()>& ready_message,
                               telemetry::Telemetry* telemetry) {

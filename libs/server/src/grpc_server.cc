@@ -29,8 +29,8 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(const std::string& tex
   return std::make_pair(host, port);
 }
 
-absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const std::vector<grpc::Service*>& services, const GrpcServerOptions& options) {
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::vector<Served>& services,
+                                                              const GrpcServerOptions& options) {
   auto host_port = ParseHostPort(options.listen, "--listen");
   if (!host_port.ok()) return host_port.status();
   grpc::EnableDefaultHealthCheckService(true);
@@ -40,7 +40,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
-  for (auto* service : services) builder.RegisterService(service);
+  for (const Served& served : services) {
+    builder.RegisterService(served.service);
+    server->names_.push_back(served.name);
+  }
   if (options.telemetry != nullptr) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
     creators.push_back(options.telemetry->GrpcInterceptor());
@@ -62,7 +65,10 @@ GrpcServer::~GrpcServer() {
 }
 
 void GrpcServer::SetServing(bool serving) {
-  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
+  auto* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus("", serving);
+  for (const std::string& name : names_) health->SetServingStatus(name, serving);
 }
 
 void GrpcServer::Shutdown(std::chrono::milliseconds grace) {

@@ -40,7 +40,7 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
 // (NOT_SERVING first, then up to 5 s for running calls). Call
 // BlockTerminationSignals() first thing in main.
 // With `telemetry`, every RPC is measured.
-absl::Status ServeUntilSignal(const std::vector<grpc::Service*>& services,
+absl::Status ServeUntilSignal(const std::vector<Served>& services,
                               const std::string& listen, const std::function<bool()>& ready,
                               const std::function<std::string()>& ready_message,
                               telemetry::Telemetry* telemetry = nullptr);

@@ -14,6 +14,19 @@
 
 namespace psc::server {
 
+// A service to serve, with its full name (health is reported per service
+// too).
+struct Served {
+  std::string name;        // e.g. "psc.v1.QueryService"
+  grpc::Service* service;  // not owned
+};
+// `impl`, an implementation of the generated `Proto::Service`, named as
+// its proto names it: ServiceOf<v1::QueryService>(query).
+template <typename Proto>
+Served ServiceOf(typename Proto::Service& impl) {
+  return {Proto::service_full_name(), &impl};
+}
+
 struct GrpcServerOptions {
   // HOST:PORT; port 0 picks a free port.
   std::string listen = "127.0.0.1:0";
@@ -29,8 +42,8 @@ class GrpcServer {
  public:
   // Starts serving `services` (not owned; they must outlive the server) and
   // prints `listening on HOST:PORT` on stdout.
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
-      const std::vector<grpc::Service*>& services, const GrpcServerOptions& options);
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::vector<Served>& services,
+                                                          const GrpcServerOptions& options);
   ~GrpcServer();
 
   // HOST:PORT actually bound.
@@ -45,6 +58,7 @@ class GrpcServer {
  private:
   GrpcServer() = default;
   std::unique_ptr<grpc::Server> server_;
+  std::vector<std::string> names_;  // of the services served
   std::string address_;
   int port_ = 0;
 };
