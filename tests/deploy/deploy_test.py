@@ -879,6 +879,11 @@ def check_topic_creation(args, where, problems):
     for key in ("retention.ms", "retention.bytes"):
         if configs.get(key) != "-1":
             problems.append(f"{where}: --config {key}={configs.get(key)}: must be -1 (keep every event)")
+    # The programs produce events up to 8 MiB (KafkaOptions::max_event_bytes):
+    # a 4 MiB submission with its envelope; brokers default to about 1 MB.
+    if not configs.get("max.message.bytes", "").isdigit() or int(configs["max.message.bytes"]) < 8 << 20:
+        problems.append(f"{where}: --config max.message.bytes={configs.get('max.message.bytes')}: "
+                        "must be at least 8388608 (the largest event the programs produce)")
     if not options.get("--topic"):
         problems.append(f"{where}: no --topic")
     return options.get("--topic")

@@ -189,6 +189,8 @@ class KafkaReader final : public LogReader {
                          // answer fetches within tens of milliseconds, not
                          // the default half second.
                          {"fetch.wait.max.ms", "20"},
+                         // One fetch takes the largest event whole.
+                         {"fetch.message.max.bytes", std::to_string(options.max_event_bytes)},
                          {"allow.auto.create.topics", "false"}},
                         options.config);
     if (!rk.ok()) return rk.status();
@@ -341,6 +343,7 @@ absl::Status KafkaLog::Connect() {
                        {"enable.idempotence", "true"},
                        {"acks", "all"},
                        {"linger.ms", std::to_string(options_.linger.count())},
+                       {"message.max.bytes", std::to_string(options_.max_event_bytes)},
                        {"message.timeout.ms", std::to_string(Millis(options_.append_timeout))}},
                       options_.config);
   if (!rk.ok()) return rk.status();

@@ -183,6 +183,25 @@ TEST_F(KafkaLogTest, StandardToolsReadTheTopic) {
   EXPECT_EQ((*child)->Output(), "0 req-a 5\n1 req-b 1000\n2 req-c 3\n");
 }
 
+TEST_F(KafkaLogTest, AnEventOfAFullSizeRequestIsOneMessage) {
+  // A 4 MiB submission (the request bound) with its envelope is larger than
+  // librdkafka's and the brokers' 1 MB defaults.
+  StartCluster({.topics = {{"events", 1}}});
+  auto log = OpenLog("events");
+  ASSERT_NE(log, nullptr);
+  std::string big((4u << 20) + 4096, 'x');
+  big[12345] = 'y';
+  auto position = log->Append("big", big);
+  ASSERT_TRUE(position.ok()) << position.status();
+  EXPECT_EQ(position->value(), 1u);
+  auto reader = log->OpenReader(LogPosition(0));
+  ASSERT_TRUE(reader.ok());
+  auto records = (*reader)->Read(10, std::chrono::seconds(10));
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].payload, big);
+}
+
 TEST_F(KafkaLogTest, AppendFailsWhileTheBrokerIsDownAndContinuesAfter) {
   StartCluster({.topics = {{"events", 1}}});
   KafkaOptions options = Options("events");

@@ -56,6 +56,10 @@ struct KafkaOptions {
   std::chrono::milliseconds append_timeout{30'000};
   // How long appends wait to share a batch (linger.ms).
   std::chrono::milliseconds linger{2};
+  // Largest event produced or fetched (message.max.bytes): above the 4 MiB
+  // request bound plus its envelope. The topic's max.message.bytes must be
+  // at least this (brokers default to about 1 MB).
+  size_t max_event_bytes = 8u << 20;
   // Metadata, watermark and admin requests.
   std::chrono::milliseconds request_timeout{10'000};
   // A reader reports UNAVAILABLE once the brokers have been unreachable this
