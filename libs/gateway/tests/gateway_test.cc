@@ -258,6 +258,9 @@ TEST_F(GatewayTest, ProbeCountsRequestsRowsAndRefusalsByReason) {
   EXPECT_FALSE(
       gateway_->WithdrawObservations(::psc::testing::Withdrawal("w1", {}), "feed").ok());
 
+  // The fold tails the log in the background: let it read s1.
+  ASSERT_TRUE(gateway_->WaitFor(LogPosition(2),
+                                std::chrono::steady_clock::now() + std::chrono::seconds(10)));
   const auto m = ::psc::testing::Collect(registry);
   auto requests = [&](const std::string& kind, const std::string& outcome) {
     return m.Value("psc_gateway_requests_total", {{"kind", kind}, {"outcome", outcome}});
