@@ -24,7 +24,7 @@ struct ProjectorOptions {
   size_t max_events_per_read = 512;
   // Payload bytes folded into one WriteBatch at most (one run may exceed it
   // by one event).
-  size_t max_bytes_per_apply = 16u << 20;
+  size_t max_bytes_per_apply = 2u << 20;
   // How long one read waits for new events when the log is idle.
   std::chrono::milliseconds idle_wait{100};
   // Where the projection's metrics register (ProjectionProbe); null: not
