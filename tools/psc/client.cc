@@ -6,8 +6,9 @@
 
 namespace psc::cli {
 
-Client::Client(const std::string& server) {
+Client::Client(const std::string& server, bool own_connection) {
   grpc::ChannelArguments args;
+  if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxSendMessageSize(16 << 20);
   args.SetMaxReceiveMessageSize(64 << 20);
   channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);

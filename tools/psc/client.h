@@ -14,7 +14,10 @@
 namespace psc::cli {
 
 struct Client {
-  explicit Client(const std::string& server);
+  // With `own_connection`, the channel keeps a connection of its own rather
+  // than sharing one with other channels to the same server (for load
+  // generators with one connection per client).
+  explicit Client(const std::string& server, bool own_connection = false);
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::IngestService::Stub> ingest;
   std::unique_ptr<v1::CatalogService::Stub> catalog;

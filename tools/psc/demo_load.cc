@@ -9,6 +9,13 @@ namespace psc::cli {
 absl::StatusOr<LoadStats> LoadRequests(Client& client, const std::vector<demo::DemoRequest>& requests,
                                        int clients,
                                        const std::function<void(const LoadStats&)>& progress) {
+  return LoadRequests(std::vector<Client*>(static_cast<size_t>(std::max(1, clients)), &client),
+                      requests, progress);
+}
+
+absl::StatusOr<LoadStats> LoadRequests(const std::vector<Client*>& clients,
+                                       const std::vector<demo::DemoRequest>& requests,
+                                       const std::function<void(const LoadStats&)>& progress) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   LoadStats stats;
@@ -17,7 +24,7 @@ absl::StatusOr<LoadStats> LoadRequests(Client& client, const std::vector<demo::D
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  auto worker = [&] {
+  auto worker = [&](Client& client) {
     for (;;) {
       size_t i = next.fetch_add(1);
       if (i >= requests.size()) return;
@@ -60,7 +67,7 @@ absl::StatusOr<LoadStats> LoadRequests(Client& client, const std::vector<demo::D
     }
   };
   std::vector<std::thread> threads;
-  for (int c = 0; c < std::max(1, clients); ++c) threads.emplace_back(worker);
+  for (Client* c : clients) threads.emplace_back(worker, std::ref(*c));
   std::atomic<bool> done{false};
   std::thread reporter([&] {
     while (!done) {

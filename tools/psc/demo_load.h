@@ -24,4 +24,10 @@ absl::StatusOr<LoadStats> LoadRequests(Client& client, const std::vector<demo::D
                                        int clients,
                                        const std::function<void(const LoadStats&)>& progress);
 
+// The same with one client per entry of `clients` (each its own connection
+// when made so).
+absl::StatusOr<LoadStats> LoadRequests(const std::vector<Client*>& clients,
+                                       const std::vector<demo::DemoRequest>& requests,
+                                       const std::function<void(const LoadStats&)>& progress);
+
 }  // namespace psc::cli
