@@ -528,6 +528,21 @@ TEST_F(DemoTest, LearningReadsLikeQualityImprovement) {
   EXPECT_LT(linked, 240);
 }
 
+TEST_F(DemoTest, CorrectionsAndResendsAreFlagged) {
+  int corrections = 0, resent_corrections = 0;
+  for (const auto& r : data().requests) {
+    if (!r.observations) {
+      EXPECT_FALSE(r.correction);
+      continue;
+    }
+    EXPECT_EQ(r.correction, r.observations->submission_id().ends_with("-fix1"))
+        << r.observations->submission_id();
+    if (r.correction) ++(r.resend ? resent_corrections : corrections);
+  }
+  EXPECT_GT(corrections, 1000);
+  EXPECT_GT(resent_corrections, 0);
+}
+
 TEST(DemoOptionsTest, SmallCleanDatasetHasNoGapsCorrectionsOrResends) {
   DemoOptions o;
   o.organisations_per_collaborative = 2;
@@ -595,8 +610,7 @@ TEST(DemoOptionsTest, GapRateDoesNotChangeTheValues) {
 // move them. The odd options exercise the arrival order: many corrections
 // and resends, a window that starts mid-quarter, a single month.
 TEST(DemoOptionsTest, KnownOptionsKeepTheirBytes) {
-  EXPECT_EQ(Digest(Generate()),
-            "c654331321d3aac1554d5fce9dc6d0c080748e68c750b40f68ef365b10536360");
+  EXPECT_EQ(Digest(Generate()), "c654331321d3aac1554d5fce9dc6d0c080748e68c750b40f68ef365b10536360");
   DemoOptions busy;
   busy.seed = 7;
   busy.organisations_per_collaborative = 4;
@@ -614,6 +628,35 @@ TEST(DemoOptionsTest, KnownOptionsKeepTheirBytes) {
   one_month.resend_rate = 0.5;
   EXPECT_EQ(Digest(Generate(one_month)),
             "2d80aa8dcc40ee3de0ccf8f27109257d28a11b85041aed9c064da71c504ffd8b");
+}
+
+std::vector<DemoRequest> Collect(const DemoOptions& o) {
+  std::vector<DemoRequest> out;
+  GenerateStream(o, [&](DemoRequest&& r) { out.push_back(std::move(r)); });
+  return out;
+}
+
+TEST(DemoStreamTest, StreamHandsOverWhatGenerateHolds) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 3;
+  o.months = 9;
+  o.correction_rate = 0.3;
+  o.resend_rate = 0.3;
+  const DemoData d = Generate(o);
+  const std::vector<DemoRequest> streamed = Collect(o);
+  ASSERT_EQ(streamed.size(), d.requests.size());
+  for (size_t i = 0; i < streamed.size(); ++i) {
+    ASSERT_EQ(Bytes(streamed[i]), Bytes(d.requests[i])) << "request " << i;
+    ASSERT_EQ(streamed[i].correction, d.requests[i].correction) << "request " << i;
+  }
+
+  // The default dataset too, whose bytes KnownOptionsKeepTheirBytes pins.
+  const DemoData defaults = Generate();
+  const std::vector<DemoRequest> default_stream = Collect({});
+  ASSERT_EQ(default_stream.size(), defaults.requests.size());
+  for (size_t i = 0; i < default_stream.size(); ++i) {
+    ASSERT_EQ(Bytes(default_stream[i]), Bytes(defaults.requests[i])) << "request " << i;
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct DemoRequest {
   std::optional<v1::Learning> learning;
   // Repeats an earlier request id verbatim (expected to be a no-op).
   bool resend = false;
+  // Changes values an earlier return sent, under its own id
+  // (`<ods>-<month>-fix1`); a resent correction has both flags.
+  bool correction = false;
 };
 
 struct DemoData {
@@ -62,5 +66,13 @@ struct DemoData {
 // [first_month, first_month + months - 1]: validate with the current month
 // first_month + months (or later).
 DemoData Generate(const DemoOptions& options = {});
+
+// Hands the requests of Generate(options) to `sink` one at a time: the same
+// requests, in the same order, without holding them all. Memory: the
+// generated values (8 bytes per enrolled organisation-measure-month, about
+// 400 MB for 50 million rows) and a few months of corrections and resends;
+// the requests themselves only while `sink` runs. The catalogue to load
+// first is Generate(options).catalogue.
+void GenerateStream(const DemoOptions& options, const std::function<void(DemoRequest&&)>& sink);
 
 }  // namespace psc::demo
