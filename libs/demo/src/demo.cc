@@ -8,9 +8,11 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "catalogue_data.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "learning_text.h"
 #include "psc/domain/strings.h"
 #include "psc/domain/validation.h"
@@ -321,6 +323,72 @@ v1::CatalogueChanged WholeCatalogue(const Programme& p) {
   c.set_change_id(StrCat(kChangeIdPrefix, 1));
   ForEachEntity(p, [&](auto&& entity) { AddTo(&c, std::move(entity)); });
   return c;
+}
+
+// Serialized bytes of a length-delimited field of CatalogueChanged (field
+// numbers below 16: a one-byte tag) whose content is `content` bytes.
+size_t FieldBytes(size_t content) {
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(content) + content;
+}
+
+// Fills changes up to kCatalogueChangeBytes, numbering them from 1.
+class ChangePacker {
+ public:
+  explicit ChangePacker(const std::function<void(v1::CatalogueChanged&&)>& sink) : sink_(sink) {
+    Start();
+  }
+
+  template <typename Entity>
+  void Add(Entity&& entity) {
+    const size_t bytes = FieldBytes(entity.ByteSizeLong());
+    if (!empty_ && bytes_ + bytes >= kCatalogueChangeBytes) Flush();
+    AddTo(&change_, std::forward<Entity>(entity));
+    bytes_ += bytes;
+    empty_ = false;
+  }
+
+  // Hands over the change being filled, if it holds anything.
+  void Flush() {
+    if (empty_) return;
+    sink_(std::move(change_));
+    Start();
+  }
+
+ private:
+  void Start() {
+    change_ = v1::CatalogueChanged();
+    change_.set_change_id(StrCat(kChangeIdPrefix, ++number_));
+    bytes_ = change_.ByteSizeLong();
+    empty_ = true;
+  }
+
+  const std::function<void(v1::CatalogueChanged&&)>& sink_;
+  v1::CatalogueChanged change_;
+  int number_ = 0;
+  size_t bytes_ = 0;
+  bool empty_ = true;
+};
+
+void CatalogueChanges(const Programme& p, const std::function<void(v1::CatalogueChanged&&)>& sink) {
+  size_t whole = FieldBytes(StrCat(kChangeIdPrefix, 1).size());
+  ForEachEntity(p, [&](auto&& entity) { whole += FieldBytes(entity.ByteSizeLong()); });
+  if (whole < kCatalogueChangeBytes) {
+    sink(WholeCatalogue(p));
+    return;
+  }
+  // Enrolments start a change of their own: every organisation and measure
+  // they name is then registered by an earlier change, which is also what
+  // Catalogue::Check finds fastest.
+  ChangePacker packer(sink);
+  bool enrolling = false;
+  ForEachEntity(p, [&](auto&& entity) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(entity)>, v1::Enrolment>) {
+      if (!enrolling) packer.Flush();
+      enrolling = true;
+    }
+    packer.Add(std::move(entity));
+  });
+  packer.Flush();
 }
 
 // ---------------------------------------------------------------------------
@@ -757,6 +825,9 @@ DemoData Generate(const DemoOptions& options) {
   Programme p = MakeProgramme(options);
   DemoData out;
   out.catalogue = WholeCatalogue(p);
+  CatalogueChanges(p, [&](v1::CatalogueChanged&& change) {
+    out.catalogue_changes.push_back(std::move(change));
+  });
   Produce(p, [&](DemoRequest&& r) {
     if (r.observations) {
       out.rows += r.observations->rows_size();
@@ -765,6 +836,18 @@ DemoData Generate(const DemoOptions& options) {
     out.requests.push_back(std::move(r));
   });
   return out;
+}
+
+std::vector<v1::CatalogueChanged> DemoCatalogue(const DemoOptions& options) {
+  std::vector<v1::CatalogueChanged> out;
+  DemoCatalogueStream(options,
+                      [&](v1::CatalogueChanged&& change) { out.push_back(std::move(change)); });
+  return out;
+}
+
+void DemoCatalogueStream(const DemoOptions& options,
+                         const std::function<void(v1::CatalogueChanged&&)>& sink) {
+  CatalogueChanges(MakeProgramme(options), sink);
 }
 
 void GenerateStream(const DemoOptions& options, const std::function<void(DemoRequest&&)>& sink) {

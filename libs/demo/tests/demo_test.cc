@@ -543,6 +543,15 @@ TEST_F(DemoTest, CorrectionsAndResendsAreFlagged) {
   EXPECT_GT(resent_corrections, 0);
 }
 
+TEST_F(DemoTest, DefaultCatalogueIsOneChange) {
+  ASSERT_EQ(data().catalogue_changes.size(), 1u);
+  EXPECT_EQ(data().catalogue_changes[0].SerializeAsString(), data().catalogue.SerializeAsString());
+  const std::vector<v1::CatalogueChanged> changes = DemoCatalogue();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].SerializeAsString(), data().catalogue.SerializeAsString());
+  EXPECT_LT(changes[0].ByteSizeLong(), kCatalogueChangeBytes);
+}
+
 TEST(DemoOptionsTest, SmallCleanDatasetHasNoGapsCorrectionsOrResends) {
   DemoOptions o;
   o.organisations_per_collaborative = 2;
@@ -649,6 +658,9 @@ TEST(DemoStreamTest, StreamHandsOverWhatGenerateHolds) {
     ASSERT_EQ(Bytes(streamed[i]), Bytes(d.requests[i])) << "request " << i;
     ASSERT_EQ(streamed[i].correction, d.requests[i].correction) << "request " << i;
   }
+  const std::vector<v1::CatalogueChanged> changes = DemoCatalogue(o);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].SerializeAsString(), d.catalogue.SerializeAsString());
 
   // The default dataset too, whose bytes KnownOptionsKeepTheirBytes pins.
   const DemoData defaults = Generate();
@@ -657,6 +669,60 @@ TEST(DemoStreamTest, StreamHandsOverWhatGenerateHolds) {
   for (size_t i = 0; i < default_stream.size(); ++i) {
     ASSERT_EQ(Bytes(default_stream[i]), Bytes(defaults.requests[i])) << "request " << i;
   }
+}
+
+TEST(DemoCatalogueTest, LargeCatalogueIsSplitAndAppliesToTheSameCatalogue) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 500;  // 7,500 organisations
+  o.months = 1;                             // values are not the point here
+  o.learning_per_collaborative_quarter = 0;
+  const DemoData d = Generate(o);
+  const std::vector<v1::CatalogueChanged>& changes = d.catalogue_changes;
+  ASSERT_GE(changes.size(), 3u);
+  EXPECT_GT(d.catalogue.ByteSizeLong(), kCatalogueChangeBytes);
+
+  ASSERT_EQ(DemoCatalogue(o).size(), changes.size());
+
+  // Reference data first, then enrolments in changes of their own.
+  EXPECT_EQ(changes[0].topics_size(), 6);
+  EXPECT_EQ(changes[0].collaboratives_size(), 15);
+  EXPECT_EQ(changes[0].organisations_size(), 7500);
+  EXPECT_EQ(changes[0].measures_size(), 23);
+  EXPECT_EQ(changes[0].enrolments_size(), 0);
+  int enrolments = 0;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const v1::CatalogueChanged& c = changes[i];
+    EXPECT_EQ(c.change_id(), StrCat("demo-catalogue-", i + 1));
+    EXPECT_LT(c.ByteSizeLong(), kCatalogueChangeBytes) << c.change_id();
+    if (i > 0) {
+      EXPECT_EQ(
+          c.topics_size() + c.collaboratives_size() + c.organisations_size() + c.measures_size(), 0)
+          << c.change_id();
+    }
+    if (i > 0 && i + 1 < changes.size()) {
+      EXPECT_GT(c.ByteSizeLong(), kCatalogueChangeBytes * 9 / 10) << c.change_id() << " not full";
+    }
+    enrolments += c.enrolments_size();
+  }
+  EXPECT_EQ(enrolments, d.catalogue.enrolments_size());
+
+  Catalogue split;
+  for (const auto& c : changes) {
+    const absl::Status s = split.Check(c);
+    ASSERT_TRUE(s.ok()) << c.change_id() << ": " << s;
+    split.Apply(c);
+  }
+  // The single change holds the same entities; checking it would scan the
+  // organisations it registers for every enrolment, so it is applied
+  // directly.
+  Catalogue whole;
+  whole.Apply(d.catalogue);
+  v1::Catalogue a, b;
+  split.ToProto(&a);
+  whole.ToProto(&b);
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+  EXPECT_EQ(a.enrolments_size(), b.enrolments_size());
+  EXPECT_GT(a.enrolments_size(), 50'000);
 }
 
 }  // namespace

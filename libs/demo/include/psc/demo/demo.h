@@ -47,10 +47,20 @@ struct DemoRequest {
   bool correction = false;
 };
 
+// Largest serialized size of one catalogue change in `catalogue_changes`
+// (exclusive): well inside a gRPC request and an event on the log (8 MiB
+// each) with room for the envelope.
+inline constexpr size_t kCatalogueChangeBytes = 2 * 1024 * 1024;
+
 struct DemoData {
   // Topics, collaboratives, organisations, measures and enrolments in one
-  // change, id "demo-catalogue-1". Load it before any request.
+  // change, id "demo-catalogue-1". Load it (or catalogue_changes) before any
+  // request. For large options it exceeds what one request may carry: use
+  // catalogue_changes.
   v1::CatalogueChanged catalogue;
+  // The same catalogue as changes of under kCatalogueChangeBytes each, to
+  // load in order; see DemoCatalogue().
+  std::vector<v1::CatalogueChanged> catalogue_changes;
   // Observations and learning, in arrival order. The returns for a month
   // arrive early the next month (organisations in a shuffled order), then
   // corrections of the month before, then learning; resends arrive one to
@@ -67,12 +77,25 @@ struct DemoData {
 // first_month + months (or later).
 DemoData Generate(const DemoOptions& options = {});
 
+// The catalogue of Generate(options) as changes `demo-catalogue-1`,
+// `demo-catalogue-2`, ..., each serializing to under kCatalogueChangeBytes.
+// When the whole catalogue fits, exactly one change equal to
+// Generate(options).catalogue. Otherwise topics, collaboratives,
+// organisations and measures come first, packed in that order, and the
+// enrolments follow in changes of their own (a change then never enrols an
+// organisation or measure it registers itself). Applied in order they give
+// the same catalogue as the single change.
+std::vector<v1::CatalogueChanged> DemoCatalogue(const DemoOptions& options = {});
+// The same changes, handed to `sink` one at a time as they are built.
+void DemoCatalogueStream(const DemoOptions& options,
+                         const std::function<void(v1::CatalogueChanged&&)>& sink);
+
 // Hands the requests of Generate(options) to `sink` one at a time: the same
 // requests, in the same order, without holding them all. Memory: the
 // generated values (8 bytes per enrolled organisation-measure-month, about
 // 400 MB for 50 million rows) and a few months of corrections and resends;
-// the requests themselves only while `sink` runs. The catalogue to load
-// first is Generate(options).catalogue.
+// the requests themselves only while `sink` runs. Load DemoCatalogue()
+// first.
 void GenerateStream(const DemoOptions& options, const std::function<void(DemoRequest&&)>& sink);
 
 }  // namespace psc::demo
