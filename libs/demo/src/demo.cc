@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -32,9 +33,8 @@ using internal::Volume;
 
 constexpr char kChangeIdPrefix[] = "demo-catalogue-";
 
-// Share of organisations leaving the programme, and of enrolled measures.
+// Share of organisations leaving the programme.
 constexpr double kLeaveRate = 0.03;
-constexpr double kEnrolRate = 0.70;
 // Share of organisations whose measures get worse instead of better.
 constexpr double kWorseningRate = 0.08;
 // Enrolment opens over the first seven months (Apr .. Oct 2023 by default).
@@ -46,7 +46,7 @@ constexpr std::array<double, 12> kSeason = {1.06, 1.05, 1.03, 1.00, 0.98, 0.97,
 
 int64_t Round(double x) { return std::llround(x); }
 
-// One registered measure: a definition of Measures().
+// One registered measure: a definition of Measures() and its variant.
 struct MeasureDef {
   const MeasureSpec* spec;
   std::string id;
@@ -104,6 +104,8 @@ DemoOptions Normalised(const DemoOptions& options) {
   DemoOptions o = options;
   o.organisations_per_collaborative = std::max(0, o.organisations_per_collaborative);
   o.months = std::max(1, o.months);
+  o.measure_variants = std::max(1, o.measure_variants);
+  o.enrol_rate = std::clamp(o.enrol_rate, 0.0, 1.0);
   o.gap_rate = std::clamp(o.gap_rate, 0.0, 1.0);
   o.correction_rate = std::clamp(o.correction_rate, 0.0, 1.0);
   o.resend_rate = std::clamp(o.resend_rate, 0.0, 1.0);
@@ -114,11 +116,28 @@ DemoOptions Normalised(const DemoOptions& options) {
 // ---------------------------------------------------------------------------
 // Catalogue.
 
-// The registered measures: every definition of Measures().
-std::vector<MeasureDef> MakeMeasures() {
+std::string ZeroPadded(int n, size_t width) {
+  std::string digits = StrCat(n);
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return digits;
+}
+
+// Every definition `variants` times, a definition's variants together:
+// `falls-harm-rate.v1`, `falls-harm-rate-w02.v1`, ...
+std::vector<MeasureDef> MakeMeasures(int variants) {
+  const size_t width = std::max<size_t>(2, StrCat(variants).size());
   std::vector<MeasureDef> out;
-  out.reserve(Measures().size());
-  for (const auto& spec : Measures()) out.push_back({&spec, spec.id, spec.name});
+  out.reserve(Measures().size() * variants);
+  for (const auto& spec : Measures()) {
+    out.push_back({&spec, spec.id, spec.name});
+    const std::string_view id = spec.id;
+    const size_t version = id.rfind(".v");
+    for (int k = 2; k <= variants; ++k) {
+      out.push_back({&spec,
+                     StrCat(id.substr(0, version), "-w", ZeroPadded(k, width), id.substr(version)),
+                     StrCat(spec.name, " (ward set ", k, ")")});
+    }
+  }
   return out;
 }
 
@@ -220,7 +239,7 @@ std::vector<Organisation> MakeOrganisations(Rng& rng, const DemoOptions& o,
       for (int m : applicable) {
         // Every draw is taken whether or not the measure is chosen, so one
         // choice does not shift the draws of the next.
-        const bool enrol = rng.Chance(kEnrolRate);
+        const bool enrol = rng.Chance(o.enrol_rate);
         const bool later = rng.Chance(0.2);
         const int delay = static_cast<int>(rng.UniformInt(1, 3));
         if (!enrol) continue;
@@ -251,7 +270,7 @@ Programme MakeProgramme(const DemoOptions& options) {
   Programme p;
   p.options = Normalised(options);
   const DemoOptions& o = p.options;
-  p.measures = MakeMeasures();
+  p.measures = MakeMeasures(o.measure_variants);
   Rng catalogue_rng(o.seed, Stream::kCatalogue);
   p.orgs = MakeOrganisations(catalogue_rng, o, p.measures);
   p.month_text.resize(o.months);

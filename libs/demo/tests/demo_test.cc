@@ -639,6 +639,114 @@ TEST(DemoOptionsTest, KnownOptionsKeepTheirBytes) {
             "2d80aa8dcc40ee3de0ccf8f27109257d28a11b85041aed9c064da71c504ffd8b");
 }
 
+TEST(DemoOptionsTest, MeasureVariantsAreRegisteredUnderTheirOwnIds) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 2;
+  o.months = 6;
+  o.measure_variants = 3;
+  const DemoData d = Generate(o);
+  ASSERT_EQ(d.catalogue.measures_size(), 3 * 23);
+  std::map<std::string, v1::Measure> by_id;
+  for (const auto& m : d.catalogue.measures()) {
+    EXPECT_TRUE(IsValidMeasureId(m.id())) << m.id();
+    EXPECT_TRUE(by_id.emplace(m.id(), m).second) << "duplicate " << m.id();
+  }
+  // A definition's variants sit together, variant 1 under today's id.
+  EXPECT_EQ(d.catalogue.measures(0).id(), "news2-on-time.v1");
+  EXPECT_EQ(d.catalogue.measures(1).id(), "news2-on-time-w02.v1");
+  EXPECT_EQ(d.catalogue.measures(2).id(), "news2-on-time-w03.v1");
+  EXPECT_EQ(d.catalogue.measures(3).id(), "news2-escalation.v1");
+  const v1::Measure& falls = by_id.at("falls-harm-rate.v1");
+  const v1::Measure& falls3 = by_id.at("falls-harm-rate-w03.v1");
+  EXPECT_EQ(falls.name(),
+            "Inpatient falls with moderate or severe harm per 1,000 occupied bed days");
+  EXPECT_EQ(
+      falls3.name(),
+      "Inpatient falls with moderate or severe harm per 1,000 occupied bed days (ward set 3)");
+  // The same definition but for id and name.
+  v1::Measure renamed = falls3;
+  renamed.set_id(falls.id());
+  renamed.set_name(falls.name());
+  EXPECT_EQ(renamed.SerializeAsString(), falls.SerializeAsString());
+  EXPECT_EQ(by_id.at("safety-culture-trained-w02.v1").aggregation(), v1::AGGREGATION_LAST);
+
+  Catalogue cat;
+  ASSERT_TRUE(cat.Check(d.catalogue).ok()) << cat.Check(d.catalogue);
+  cat.Apply(d.catalogue);
+  const Month current = o.first_month.Plus(o.months);
+  // Every variant is reported, with values of its own.
+  std::map<std::string, int> rows_per_measure;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, int64_t>> by_org_month;
+  for (const auto& r : d.requests) {
+    if (!r.observations) continue;
+    const auto& b = *r.observations;
+    EXPECT_TRUE(ValidateObservations(cat, b, b.ByteSizeLong(), current).ok()) << b.submission_id();
+    if (r.resend || r.correction) continue;
+    for (const auto& row : b.rows()) {
+      ++rows_per_measure[row.measure_id()];
+      by_org_month[{row.ods_code(), row.month()}][row.measure_id()] = row.numerator();
+    }
+  }
+  // All but the ambulance measure's variants: two organisations per
+  // collaborative leave no room for an ambulance service.
+  std::set<std::string> unreported;
+  for (const auto& [id, m] : by_id) {
+    if (!rows_per_measure.count(id)) unreported.insert(id);
+  }
+  EXPECT_EQ(unreported, (std::set<std::string>{"amb-sepsis-screen.v1", "amb-sepsis-screen-w02.v1",
+                                               "amb-sepsis-screen-w03.v1"}));
+  int same = 0, compared = 0;
+  for (const auto& [key, values] : by_org_month) {
+    auto v1 = values.find("falls-count.v1");
+    auto v2 = values.find("falls-count-w02.v1");
+    if (v1 == values.end() || v2 == values.end()) continue;
+    ++compared;
+    if (v1->second == v2->second) ++same;
+  }
+  EXPECT_GT(compared, 20);
+  EXPECT_LT(same, compared / 4);
+}
+
+TEST(DemoOptionsTest, ManyVariantsPadTheirNumber) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 1;
+  o.measure_variants = 120;
+  const std::vector<v1::CatalogueChanged> changes = DemoCatalogue(o);
+  ASSERT_FALSE(changes.empty());
+  std::set<std::string> ids;
+  for (const auto& c : changes) {
+    for (const auto& m : c.measures()) ids.insert(m.id());
+  }
+  EXPECT_EQ(ids.size(), 23u * 120);
+  EXPECT_TRUE(ids.count("falls-harm-rate.v1"));
+  EXPECT_TRUE(ids.count("falls-harm-rate-w002.v1"));
+  EXPECT_TRUE(ids.count("falls-harm-rate-w120.v1"));
+  EXPECT_FALSE(ids.count("falls-harm-rate-w121.v1"));
+  EXPECT_FALSE(ids.count("falls-harm-rate-w02.v1"));
+}
+
+TEST(DemoOptionsTest, EnrolRateChoosesAmongTheSameDraws) {
+  DemoOptions full;
+  full.organisations_per_collaborative = 10;
+  DemoOptions half = full;
+  half.enrol_rate = 0.35;
+  std::set<std::pair<std::string, std::string>> at_full;
+  const v1::CatalogueChanged all = DemoCatalogue(full)[0];
+  for (const auto& e : all.enrolments()) {
+    at_full.emplace(e.ods_code(), e.measure_id());
+  }
+  const v1::CatalogueChanged fewer = DemoCatalogue(half)[0];
+  // Every organisation keeps at least one measure; the choices at 0.35 are
+  // a subset of those at 0.7, as each measure's draw is the same.
+  int not_at_full = 0;
+  for (const auto& e : fewer.enrolments()) {
+    if (!at_full.count({e.ods_code(), e.measure_id()})) ++not_at_full;
+  }
+  // Only fallbacks (an organisation that drew none) may differ.
+  EXPECT_LE(not_at_full, 5);
+  EXPECT_NEAR(double(fewer.enrolments_size()) / at_full.size(), 0.5, 0.05);
+}
+
 std::vector<DemoRequest> Collect(const DemoOptions& o) {
   std::vector<DemoRequest> out;
   GenerateStream(o, [&](DemoRequest&& r) { out.push_back(std::move(r)); });
@@ -649,6 +757,7 @@ TEST(DemoStreamTest, StreamHandsOverWhatGenerateHolds) {
   DemoOptions o;
   o.organisations_per_collaborative = 3;
   o.months = 9;
+  o.measure_variants = 2;
   o.correction_rate = 0.3;
   o.resend_rate = 0.3;
   const DemoData d = Generate(o);

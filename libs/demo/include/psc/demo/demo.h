@@ -27,6 +27,17 @@ struct DemoOptions {
   int organisations_per_collaborative = 22;  // 15 x 22 = 330 organisations
   Month first_month = Month::FromYearMonth(2023, 4);
   int months = 24;  // Apr 2023 .. Mar 2025
+  // Each of the demo's 23 measure definitions is registered this many
+  // times. Variant 1 keeps the definition's id (`falls-harm-rate.v1`);
+  // variant k > 1 is `falls-harm-rate-wNN.v1` (NN = k, zero-padded to two
+  // digits, or to as many as the largest variant needs), named "... (ward
+  // set k)", with the same topic, unit, aggregation and value model, and
+  // values drawn independently: as if each organisation measured the same
+  // thing on several sets of wards.
+  int measure_variants = 1;
+  // Share of the measures that apply to an organisation's sector that it
+  // enrols in (an organisation enrolled in none gets one).
+  double enrol_rate = 0.70;
   // Organisation-months whose return never arrives.
   double gap_rate = 0.04;
   // Rows later corrected under a new submission id.
