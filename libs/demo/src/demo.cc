@@ -874,4 +874,58 @@ void GenerateStream(const DemoOptions& options, const std::function<void(DemoReq
   Produce(p, sink);
 }
 
+double ExpectedRows(const DemoOptions& options) {
+  const Programme p = MakeProgramme(options);
+  const DemoOptions& o = p.options;
+  double cells = 0;
+  for (const auto& org : p.orgs) {
+    for (const auto& e : org.enrolments) cells += e.to - e.from + 1;
+  }
+  return cells * (1 - o.gap_rate) * (1 + o.correction_rate) * (1 + o.resend_rate);
+}
+
+DemoOptions BenchOptions(uint64_t target_rows, uint64_t seed) {
+  // Organisations (per collaborative) kept while the enrolment rate makes
+  // up the rows, and the range of that rate.
+  constexpr int kBasePerCollaborative = 140;
+  constexpr double kMinEnrolRate = 0.1;
+  constexpr double kMaxEnrolRate = 0.7;
+  constexpr int kProbePerCollaborative = 20;
+  const int collaboratives = static_cast<int>(Collaboratives().size());
+
+  DemoOptions o;
+  o.seed = seed;
+  o.measure_variants = std::max<int>(1, std::lround(300.0 / double(Measures().size())));
+  const double target = std::max<double>(1, double(target_rows));
+
+  // Rows an organisation brings at the full rate, from a sample.
+  DemoOptions probe = o;
+  probe.organisations_per_collaborative = kProbePerCollaborative;
+  probe.enrol_rate = kMaxEnrolRate;
+  const double per_org = ExpectedRows(probe) / (collaboratives * kProbePerCollaborative);
+
+  const double orgs_at_max = target / per_org;
+  int per;
+  if (orgs_at_max >= collaboratives * kBasePerCollaborative) {
+    per = static_cast<int>(std::ceil(orgs_at_max / collaboratives));
+  } else {
+    const double orgs_at_min = target / (per_org * kMinEnrolRate / kMaxEnrolRate);
+    per = std::clamp(static_cast<int>(orgs_at_min / collaboratives), 1, kBasePerCollaborative);
+  }
+  o.organisations_per_collaborative = per;
+
+  // Rows grow about in proportion to the rate: a few steps on the real
+  // catalogue settle it.
+  double rate = std::min(kMaxEnrolRate, kMaxEnrolRate * target / (per_org * collaboratives * per));
+  for (int step = 0; step < 6; ++step) {
+    o.enrol_rate = rate;
+    const double rows = ExpectedRows(o);
+    if (rows <= 0 || std::abs(rows - target) <= 0.002 * target) break;
+    rate = std::min(kMaxEnrolRate, rate * target / rows);
+    if (rate == o.enrol_rate) break;
+  }
+  o.enrol_rate = rate;
+  return o;
+}
+
 }  // namespace psc::demo

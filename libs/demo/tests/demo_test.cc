@@ -543,6 +543,27 @@ TEST_F(DemoTest, CorrectionsAndResendsAreFlagged) {
   EXPECT_GT(resent_corrections, 0);
 }
 
+TEST_F(DemoTest, ExpectedRowsMatchesTheCount) {
+  const double expected = ExpectedRows(options());
+  EXPECT_NEAR(double(data().rows) / expected, 1.0, 0.02) << expected;
+  // Without gaps, corrections and resends the expectation is exact: every
+  // enrolled organisation-measure-month once.
+  DemoOptions clean = options();
+  clean.gap_rate = 0;
+  clean.correction_rate = 0;
+  clean.resend_rate = 0;
+  size_t enrolled = 0;
+  for (const auto& e : data().catalogue.enrolments()) {
+    const Month from = *Month::Parse(e.from_month());
+    const Month to = e.to_month().empty() ? options().first_month.Plus(options().months - 1)
+                                          : *Month::Parse(e.to_month());
+    enrolled += from.MonthsUntil(to) + 1;
+  }
+  EXPECT_EQ(ExpectedRows(clean), double(enrolled));
+  // Returns that never arrived are the only difference.
+  EXPECT_NEAR(double(data().distinct_observations) / enrolled, 1 - options().gap_rate, 0.01);
+}
+
 TEST_F(DemoTest, DefaultCatalogueIsOneChange) {
   ASSERT_EQ(data().catalogue_changes.size(), 1u);
   EXPECT_EQ(data().catalogue_changes[0].SerializeAsString(), data().catalogue.SerializeAsString());
@@ -745,6 +766,7 @@ TEST(DemoOptionsTest, EnrolRateChoosesAmongTheSameDraws) {
   // Only fallbacks (an organisation that drew none) may differ.
   EXPECT_LE(not_at_full, 5);
   EXPECT_NEAR(double(fewer.enrolments_size()) / at_full.size(), 0.5, 0.05);
+  EXPECT_NEAR(ExpectedRows(half) / ExpectedRows(full), 0.5, 0.05);
 }
 
 std::vector<DemoRequest> Collect(const DemoOptions& o) {
@@ -832,6 +854,64 @@ TEST(DemoCatalogueTest, LargeCatalogueIsSplitAndAppliesToTheSameCatalogue) {
   EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
   EXPECT_EQ(a.enrolments_size(), b.enrolments_size());
   EXPECT_GT(a.enrolments_size(), 50'000);
+}
+
+size_t StreamedRows(const DemoOptions& o) {
+  size_t rows = 0;
+  GenerateStream(o, [&](DemoRequest&& r) {
+    if (r.observations) rows += r.observations->rows_size();
+  });
+  return rows;
+}
+
+TEST(BenchOptionsTest, DatasetsHaveAboutTheRowsAskedFor) {
+  for (const uint64_t target : {10'000u, 100'000u, 1'000'000u}) {
+    const DemoOptions o = BenchOptions(target);
+    const double rows = double(StreamedRows(o));
+    EXPECT_NEAR(rows / double(target), 1.0, 0.10) << target;
+    EXPECT_NEAR(ExpectedRows(o) / double(target), 1.0, 0.02) << target;
+    EXPECT_EQ(o.measure_variants, 13) << target;
+    EXPECT_EQ(o.months, 24) << target;
+    EXPECT_LE(o.enrol_rate, 0.7) << target;
+  }
+  // A million rows: 2,100 organisations enrolled in about a tenth of their
+  // measures.
+  const DemoOptions million = BenchOptions(1'000'000);
+  EXPECT_EQ(million.organisations_per_collaborative, 140);
+  EXPECT_GT(million.enrol_rate, 0.08);
+  EXPECT_LT(million.enrol_rate, 0.15);
+}
+
+TEST(BenchOptionsTest, LargerTargetsGrowTheOrganisationsAtTheDemoRate) {
+  // Counted from the catalogue, without generating values.
+  const DemoOptions ten = BenchOptions(10'000'000);
+  const DemoOptions fifty = BenchOptions(50'000'000);
+  EXPECT_NEAR(ExpectedRows(ten) / 10e6, 1.0, 0.02);
+  EXPECT_NEAR(ExpectedRows(fifty) / 50e6, 1.0, 0.02);
+  EXPECT_EQ(ten.enrol_rate, 0.7);
+  EXPECT_EQ(fifty.enrol_rate, 0.7);
+  EXPECT_GT(ten.organisations_per_collaborative, 140);
+  EXPECT_GT(fifty.organisations_per_collaborative, 4 * ten.organisations_per_collaborative);
+  EXPECT_LT(fifty.organisations_per_collaborative, 6 * ten.organisations_per_collaborative);
+}
+
+TEST(BenchOptionsTest, SameTargetSameBytes) {
+  const DemoOptions a = BenchOptions(20'000);
+  const DemoOptions b = BenchOptions(20'000);
+  EXPECT_EQ(a.organisations_per_collaborative, b.organisations_per_collaborative);
+  EXPECT_EQ(a.enrol_rate, b.enrol_rate);
+  EXPECT_EQ(a.measure_variants, b.measure_variants);
+  EXPECT_EQ(a.seed, kDefaultSeed);
+  auto digest = [](const DemoOptions& o) {
+    std::string all;
+    for (const auto& c : DemoCatalogue(o)) StrAppend(&all, c.SerializeAsString());
+    GenerateStream(o, [&](DemoRequest&& r) { StrAppend(&all, Bytes(r)); });
+    return Sha256Hex(all);
+  };
+  EXPECT_EQ(digest(a), digest(b));
+  const DemoOptions other = BenchOptions(20'000, 7);
+  EXPECT_EQ(other.seed, 7u);
+  EXPECT_NE(digest(other), digest(a));
 }
 
 }  // namespace

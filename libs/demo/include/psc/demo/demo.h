@@ -2,12 +2,18 @@
 // collaboratives with synthetic organisations, the catalogue of topics,
 // measures and enrolments, two years of monthly returns (with the gaps,
 // corrections and resent requests that real feeds produce) and quarterly
-// learning. For demos, load tests and end-to-end tests.
+// learning. For demos, load tests, end-to-end tests and benchmarks.
 //
 // Same options, same bytes, on any platform: every random draw comes from
 // std::mt19937_64's raw output (fixed by the standard) through our own
 // helpers, and the arithmetic avoids library functions whose rounding may
 // differ between platforms.
+//
+// Sizes: the default options give 330 organisations, 23 measures and about
+// 77,000 observation rows. BenchOptions() scales the same shape (more
+// organisations, each measure registered as several variants, a tuned
+// enrolment rate) to millions of rows; GenerateStream() produces such a
+// dataset request by request without holding it.
 #pragma once
 
 #include <cstddef>
@@ -22,8 +28,10 @@
 
 namespace psc::demo {
 
+inline constexpr uint64_t kDefaultSeed = 20250401;
+
 struct DemoOptions {
-  uint64_t seed = 20250401;
+  uint64_t seed = kDefaultSeed;
   int organisations_per_collaborative = 22;  // 15 x 22 = 330 organisations
   Month first_month = Month::FromYearMonth(2023, 4);
   int months = 24;  // Apr 2023 .. Mar 2025
@@ -108,5 +116,26 @@ void DemoCatalogueStream(const DemoOptions& options,
 // the requests themselves only while `sink` runs. Load DemoCatalogue()
 // first.
 void GenerateStream(const DemoOptions& options, const std::function<void(DemoRequest&&)>& sink);
+
+// The expected number of observation rows of Generate(options), resends
+// included, from the catalogue alone (no values are generated): enrolled
+// organisation-measure-months x (1 - gap_rate) x (1 + correction_rate) x
+// (1 + resend_rate). The dataset's actual count differs by chance only.
+double ExpectedRows(const DemoOptions& options = {});
+
+// Options for a benchmark dataset of about `target_rows` observation rows
+// (within a few percent from 10,000 rows up; ExpectedRows() says how
+// many): 299 measures (13 variants of each definition), 24 months, the
+// default gap, correction and resend rates, and
+//  - up to about 6.4 million rows: 2,100 organisations (140 per
+//    collaborative), each enrolled in the share of its measures that meets
+//    the target (0.11 for a million rows); below about 900,000 rows, fewer
+//    organisations, each enrolled in at least a tenth of its measures;
+//  - above: enrol_rate 0.7, as in the demo, and as many organisations as
+//    the target needs (about 3,300 for 10 million rows, 16,000 for 50
+//    million).
+// Deterministic: the same target and seed give the same options, hence the
+// same bytes.
+DemoOptions BenchOptions(uint64_t target_rows, uint64_t seed = kDefaultSeed);
 
 }  // namespace psc::demo
