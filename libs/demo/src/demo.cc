@@ -3,11 +3,17 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include "catalogue_data.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "learning_text.h"
 #include "psc/domain/strings.h"
 #include "psc/domain/validation.h"
@@ -25,11 +31,10 @@ using internal::Stream;
 using internal::Topics;
 using internal::Volume;
 
-constexpr char kChangeId[] = "demo-catalogue-1";
+constexpr char kChangeIdPrefix[] = "demo-catalogue-";
 
-// Share of organisations leaving the programme, and of enrolled measures.
+// Share of organisations leaving the programme.
 constexpr double kLeaveRate = 0.03;
-constexpr double kEnrolRate = 0.70;
 // Share of organisations whose measures get worse instead of better.
 constexpr double kWorseningRate = 0.08;
 // Enrolment opens over the first seven months (Apr .. Oct 2023 by default).
@@ -41,10 +46,21 @@ constexpr std::array<double, 12> kSeason = {1.06, 1.05, 1.03, 1.00, 0.98, 0.97,
 
 int64_t Round(double x) { return std::llround(x); }
 
+// One registered measure: a definition of Measures() and its variant.
+struct MeasureDef {
+  const MeasureSpec* spec;
+  std::string id;
+  std::string name;
+};
+
 struct Enrolment {
-  int measure;  // index into Measures()
+  int measure;  // index into Programme::measures
   int from;     // month offsets from first_month, inclusive
   int to;
+  // Index of month `from` in the values table (see MakeValues).
+  size_t first_value = 0;
+
+  bool Covers(int t) const { return t >= from && t <= to; }
 };
 
 struct Organisation {
@@ -54,14 +70,76 @@ struct Organisation {
   std::vector<Enrolment> enrolments;
 };
 
+// Everything the catalogue holds, before any value is drawn.
+struct Programme {
+  DemoOptions options;  // with every field in range
+  std::vector<MeasureDef> measures;
+  std::vector<Organisation> orgs;
+  std::vector<std::string> month_text;  // [t]: first_month + t as YYYY-MM
+};
+
 // One generated value of an organisation's measure for a month.
 struct Value {
   int64_t numerator = 0;
   int64_t denominator = 0;  // 0: a count, no denominator
 };
 
+// A value as kept between drawing and sending: half the size, which is
+// what a dataset of tens of millions of rows costs most. Every value fits
+// with room to spare (volumes are tens of thousands a month at most).
+struct StoredValue {
+  int32_t numerator = 0;
+  int32_t denominator = 0;
+};
+
+StoredValue Store(const Value& v) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  if (v.numerator < 0 || v.numerator > kMax || v.denominator < 0 || v.denominator > kMax) {
+    std::abort();  // a measure model outside its design: fix the model
+  }
+  return {static_cast<int32_t>(v.numerator), static_cast<int32_t>(v.denominator)};
+}
+
+DemoOptions Normalised(const DemoOptions& options) {
+  DemoOptions o = options;
+  o.organisations_per_collaborative = std::max(0, o.organisations_per_collaborative);
+  o.months = std::max(1, o.months);
+  o.measure_variants = std::max(1, o.measure_variants);
+  o.enrol_rate = std::clamp(o.enrol_rate, 0.0, 1.0);
+  o.gap_rate = std::clamp(o.gap_rate, 0.0, 1.0);
+  o.correction_rate = std::clamp(o.correction_rate, 0.0, 1.0);
+  o.resend_rate = std::clamp(o.resend_rate, 0.0, 1.0);
+  o.learning_per_collaborative_quarter = std::max(0, o.learning_per_collaborative_quarter);
+  return o;
+}
+
 // ---------------------------------------------------------------------------
 // Catalogue.
+
+std::string ZeroPadded(int n, size_t width) {
+  std::string digits = StrCat(n);
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return digits;
+}
+
+// Every definition `variants` times, a definition's variants together:
+// `falls-harm-rate.v1`, `falls-harm-rate-w02.v1`, ...
+std::vector<MeasureDef> MakeMeasures(int variants) {
+  const size_t width = std::max<size_t>(2, StrCat(variants).size());
+  std::vector<MeasureDef> out;
+  out.reserve(Measures().size() * variants);
+  for (const auto& spec : Measures()) {
+    out.push_back({&spec, spec.id, spec.name});
+    const std::string_view id = spec.id;
+    const size_t version = id.rfind(".v");
+    for (int k = 2; k <= variants; ++k) {
+      out.push_back({&spec,
+                     StrCat(id.substr(0, version), "-w", ZeroPadded(k, width), id.substr(version)),
+                     StrCat(spec.name, " (ward set ", k, ")")});
+    }
+  }
+  return out;
+}
 
 // Per collaborative: ~60% acute, 15% community, 20% mental health, 5%
 // ambulance, by largest remainder so every size gets the nearest split.
@@ -133,9 +211,9 @@ std::vector<std::string> OdsCodes(Rng& rng, size_t count) {
   return codes;
 }
 
-std::vector<Organisation> MakeOrganisations(Rng& rng, const DemoOptions& o) {
+std::vector<Organisation> MakeOrganisations(Rng& rng, const DemoOptions& o,
+                                            const std::vector<MeasureDef>& measures) {
   const auto& collaboratives = Collaboratives();
-  const auto& measures = Measures();
   const int per = o.organisations_per_collaborative;
   std::vector<std::string> codes = OdsCodes(rng, collaboratives.size() * per);
   const int last_join = std::min(kEnrolmentWindow, o.months - 1);
@@ -156,12 +234,12 @@ std::vector<Organisation> MakeOrganisations(Rng& rng, const DemoOptions& o) {
       const int join = static_cast<int>(rng.UniformInt(0, last_join));
       std::vector<int> applicable;
       for (size_t m = 0; m < measures.size(); ++m) {
-        if (measures[m].sectors & internal::SectorBit(sector)) applicable.push_back(int(m));
+        if (measures[m].spec->sectors & internal::SectorBit(sector)) applicable.push_back(int(m));
       }
       for (int m : applicable) {
         // Every draw is taken whether or not the measure is chosen, so one
         // choice does not shift the draws of the next.
-        const bool enrol = rng.Chance(kEnrolRate);
+        const bool enrol = rng.Chance(o.enrol_rate);
         const bool later = rng.Chance(0.2);
         const int delay = static_cast<int>(rng.UniformInt(1, 3));
         if (!enrol) continue;
@@ -188,43 +266,148 @@ std::vector<Organisation> MakeOrganisations(Rng& rng, const DemoOptions& o) {
   return orgs;
 }
 
-v1::CatalogueChanged MakeCatalogue(const std::vector<Organisation>& orgs, const DemoOptions& o) {
-  v1::CatalogueChanged c;
-  c.set_change_id(kChangeId);
+Programme MakeProgramme(const DemoOptions& options) {
+  Programme p;
+  p.options = Normalised(options);
+  const DemoOptions& o = p.options;
+  p.measures = MakeMeasures(o.measure_variants);
+  Rng catalogue_rng(o.seed, Stream::kCatalogue);
+  p.orgs = MakeOrganisations(catalogue_rng, o, p.measures);
+  p.month_text.resize(o.months);
+  for (int t = 0; t < o.months; ++t) p.month_text[t] = o.first_month.Plus(t).ToString();
+  return p;
+}
+
+// Hands every entity of the catalogue to `visit` as an rvalue, in order:
+// topics, collaboratives, organisations, measures, enrolments.
+template <typename Visit>
+void ForEachEntity(const Programme& p, Visit&& visit) {
+  const DemoOptions& o = p.options;
   for (const auto& t : Topics()) {
-    auto* topic = c.add_topics();
-    topic->set_id(t.id);
-    topic->set_name(t.name);
-    topic->set_essential(t.essential);
+    v1::Topic topic;
+    topic.set_id(t.id);
+    topic.set_name(t.name);
+    topic.set_essential(t.essential);
+    visit(std::move(topic));
   }
   for (const auto& s : Collaboratives()) {
-    auto* collab = c.add_collaboratives();
-    collab->set_id(s.id);
-    collab->set_name(s.name);
+    v1::Collaborative collab;
+    collab.set_id(s.id);
+    collab.set_name(s.name);
+    visit(std::move(collab));
   }
   // Names count organisations of a sector within a collaborative:
   // "Wessex Acute Trust 3". Synthetic on purpose: never a real trust.
   std::vector<std::array<int, 7>> numbering(Collaboratives().size());
-  for (const auto& org : orgs) {
+  for (const auto& org : p.orgs) {
     const auto& collab = Collaboratives()[org.collaborative];
     const int number = ++numbering[org.collaborative][org.sector];
-    auto* out = c.add_organisations();
-    out->set_ods_code(org.ods);
-    out->set_name(StrCat(collab.region, " ", SectorLabel(org.sector), " ", number));
-    out->set_sector(org.sector);
-    out->set_collaborative_id(collab.id);
+    v1::Organisation out;
+    out.set_ods_code(org.ods);
+    out.set_name(StrCat(collab.region, " ", SectorLabel(org.sector), " ", number));
+    out.set_sector(org.sector);
+    out.set_collaborative_id(collab.id);
+    visit(std::move(out));
   }
-  for (const auto& spec : Measures()) *c.add_measures() = internal::ToProto(spec);
-  for (const auto& org : orgs) {
+  for (const auto& def : p.measures) {
+    v1::Measure m = internal::ToProto(*def.spec);
+    m.set_id(def.id);
+    m.set_name(def.name);
+    visit(std::move(m));
+  }
+  for (const auto& org : p.orgs) {
     for (const auto& e : org.enrolments) {
-      auto* out = c.add_enrolments();
-      out->set_ods_code(org.ods);
-      out->set_measure_id(Measures()[e.measure].id);
-      out->set_from_month(o.first_month.Plus(e.from).ToString());
-      if (e.to < o.months - 1) out->set_to_month(o.first_month.Plus(e.to).ToString());
+      v1::Enrolment out;
+      out.set_ods_code(org.ods);
+      out.set_measure_id(p.measures[e.measure].id);
+      out.set_from_month(p.month_text[e.from]);
+      if (e.to < o.months - 1) out.set_to_month(p.month_text[e.to]);
+      visit(std::move(out));
     }
   }
+}
+
+void AddTo(v1::CatalogueChanged* c, v1::Topic&& x) { *c->add_topics() = std::move(x); }
+void AddTo(v1::CatalogueChanged* c, v1::Collaborative&& x) {
+  *c->add_collaboratives() = std::move(x);
+}
+void AddTo(v1::CatalogueChanged* c, v1::Organisation&& x) {
+  *c->add_organisations() = std::move(x);
+}
+void AddTo(v1::CatalogueChanged* c, v1::Measure&& x) { *c->add_measures() = std::move(x); }
+void AddTo(v1::CatalogueChanged* c, v1::Enrolment&& x) { *c->add_enrolments() = std::move(x); }
+
+v1::CatalogueChanged WholeCatalogue(const Programme& p) {
+  v1::CatalogueChanged c;
+  c.set_change_id(StrCat(kChangeIdPrefix, 1));
+  ForEachEntity(p, [&](auto&& entity) { AddTo(&c, std::move(entity)); });
   return c;
+}
+
+// Serialized bytes of a length-delimited field of CatalogueChanged (field
+// numbers below 16: a one-byte tag) whose content is `content` bytes.
+size_t FieldBytes(size_t content) {
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(content) + content;
+}
+
+// Fills changes up to kCatalogueChangeBytes, numbering them from 1.
+class ChangePacker {
+ public:
+  explicit ChangePacker(const std::function<void(v1::CatalogueChanged&&)>& sink) : sink_(sink) {
+    Start();
+  }
+
+  template <typename Entity>
+  void Add(Entity&& entity) {
+    const size_t bytes = FieldBytes(entity.ByteSizeLong());
+    if (!empty_ && bytes_ + bytes >= kCatalogueChangeBytes) Flush();
+    AddTo(&change_, std::forward<Entity>(entity));
+    bytes_ += bytes;
+    empty_ = false;
+  }
+
+  // Hands over the change being filled, if it holds anything.
+  void Flush() {
+    if (empty_) return;
+    sink_(std::move(change_));
+    Start();
+  }
+
+ private:
+  void Start() {
+    change_ = v1::CatalogueChanged();
+    change_.set_change_id(StrCat(kChangeIdPrefix, ++number_));
+    bytes_ = change_.ByteSizeLong();
+    empty_ = true;
+  }
+
+  const std::function<void(v1::CatalogueChanged&&)>& sink_;
+  v1::CatalogueChanged change_;
+  int number_ = 0;
+  size_t bytes_ = 0;
+  bool empty_ = true;
+};
+
+void CatalogueChanges(const Programme& p, const std::function<void(v1::CatalogueChanged&&)>& sink) {
+  size_t whole = FieldBytes(StrCat(kChangeIdPrefix, 1).size());
+  ForEachEntity(p, [&](auto&& entity) { whole += FieldBytes(entity.ByteSizeLong()); });
+  if (whole < kCatalogueChangeBytes) {
+    sink(WholeCatalogue(p));
+    return;
+  }
+  // Enrolments start a change of their own: every organisation and measure
+  // they name is then registered by an earlier change, which is also what
+  // Catalogue::Check finds fastest.
+  ChangePacker packer(sink);
+  bool enrolling = false;
+  ForEachEntity(p, [&](auto&& entity) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(entity)>, v1::Enrolment>) {
+      if (!enrolling) packer.Flush();
+      enrolling = true;
+    }
+    packer.Add(std::move(entity));
+  });
+  packer.Flush();
 }
 
 // ---------------------------------------------------------------------------
@@ -293,9 +476,9 @@ int64_t Exposure(Rng& rng, const MeasureSpec& spec, const Activity& a, int t) {
   return std::max<int64_t>(1, Round(volume * spec.volume_fraction * (1 + 0.1 * noise)));
 }
 
-// Values of one enrolment for months [e.from, e.to] (index t - e.from).
-std::vector<Value> MakeSeries(Rng& rng, const MeasureSpec& spec, const Activity& a,
-                              const Enrolment& e, bool worsening, int months) {
+// Values of one enrolment for months [e.from, e.to], appended to `out`.
+void MakeSeries(Rng& rng, const MeasureSpec& spec, const Activity& a, const Enrolment& e,
+                bool worsening, int months, std::vector<StoredValue>& out) {
   const double base = rng.Uniform(spec.base_lo, spec.base_hi);
   // How far this organisation moves: better by a varying amount, or worse.
   const double mult = worsening ? -rng.Uniform(0.3, 1.0) : rng.Uniform(0.4, 1.6);
@@ -303,8 +486,7 @@ std::vector<Value> MakeSeries(Rng& rng, const MeasureSpec& spec, const Activity&
   const double change = spec.change != 0 ? spec.change * mult : drift;
   const double span = months > 1 ? months - 1 : 1;
 
-  std::vector<Value> out;
-  out.reserve(e.to - e.from + 1);
+  const size_t first = out.size();
   double level = base;  // cumulative models: fraction trained or doing
   int64_t teams = Round(a.volume[e.from][int(Volume::kTeams)]);
   for (int t = e.from; t <= e.to; ++t) {
@@ -356,26 +538,63 @@ std::vector<Value> MakeSeries(Rng& rng, const MeasureSpec& spec, const Activity&
         break;
       }
     }
-    out.push_back(v);
+    out.push_back(Store(v));
   }
   // Staff trained to date never goes down, even as the headcount moves.
   if (spec.model == Model::kCumulativeCount) {
-    for (size_t i = 1; i < out.size(); ++i) {
+    for (size_t i = first + 1; i < out.size(); ++i) {
       out[i].numerator = std::max(out[i].numerator, out[i - 1].numerator);
     }
   }
-  return out;
+}
+
+// Every organisation's values for every enrolled month, whether or not its
+// return arrives (the data do not depend on the gap, correction or resend
+// rates), organisation by organisation; sets each enrolment's first_value.
+std::vector<StoredValue> MakeValues(Programme& p) {
+  size_t cells = 0;
+  for (const auto& org : p.orgs) {
+    for (const auto& e : org.enrolments) cells += e.to - e.from + 1;
+  }
+  std::vector<StoredValue> values;
+  values.reserve(cells);
+  Rng values_rng(p.options.seed, Stream::kValues);
+  for (auto& org : p.orgs) {
+    const bool worsening = values_rng.Chance(kWorseningRate);
+    const Activity activity = MakeActivity(values_rng, org, p.options);
+    for (auto& e : org.enrolments) {
+      e.first_value = values.size();
+      MakeSeries(values_rng, *p.measures[e.measure].spec, activity, e, worsening, p.options.months,
+                 values);
+    }
+  }
+  return values;
+}
+
+// The draws behind one corrected row, taken whether or not they matter.
+struct CorrectionDraws {
+  bool change_den;
+  double size;
+  bool up;
+};
+
+CorrectionDraws DrawCorrection(Rng& rng, bool has_den) {
+  CorrectionDraws d;
+  d.change_den = has_den && rng.Chance(0.5);
+  d.size = rng.Uniform(0.02, 0.10);
+  d.up = rng.Chance(0.5);
+  return d;
 }
 
 // A corrected value for a row: numerator or denominator moved a little,
 // still valid for the unit, and always different from the original.
-void Correct(Rng& rng, const MeasureSpec& spec, v1::Observation* row) {
+void Correct(const CorrectionDraws& d, const MeasureSpec& spec, v1::Observation* row) {
   const int64_t num = row->numerator();
   const bool has_den = row->has_denominator();
   const int64_t den = has_den ? row->denominator() : 0;
-  const bool change_den = has_den && rng.Chance(0.5);
-  const double size = rng.Uniform(0.02, 0.10);
-  const bool up = rng.Chance(0.5);
+  const bool change_den = d.change_den;
+  const double size = d.size;
+  const bool up = d.up;
   if (change_den) {
     const int64_t delta = std::max<int64_t>(1, Round(double(den) * size));
     const int64_t floor = spec.unit == v1::UNIT_PROPORTION ? std::max<int64_t>(1, num) : 1;
@@ -402,129 +621,145 @@ void Correct(Rng& rng, const MeasureSpec& spec, v1::Observation* row) {
 }
 
 // ---------------------------------------------------------------------------
-// Arrival order.
+// Requests.
 
-struct Pending {
-  int slot;   // months after first_month the request arrives in
-  int phase;  // 0 returns (and resends), 1 corrections, 2 learning
-  uint64_t tiebreak;
-  size_t seq;
-  DemoRequest request;
-};
+bool HasRows(const Organisation& org, int t) {
+  for (const auto& e : org.enrolments) {
+    if (e.Covers(t)) return true;
+  }
+  return false;
+}
+
+v1::Observation* AddRow(const Programme& p, const std::vector<StoredValue>& values,
+                        const Organisation& org, const Enrolment& e, int t,
+                        v1::ObservationsSubmitted* batch) {
+  const StoredValue& v = values[e.first_value + (t - e.from)];
+  auto* row = batch->add_rows();
+  row->set_ods_code(org.ods);
+  row->set_measure_id(p.measures[e.measure].id);
+  row->set_month(p.month_text[t]);
+  row->set_numerator(v.numerator);
+  if (v.denominator > 0) row->set_denominator(v.denominator);
+  return row;
+}
+
+// The organisation's return for month t: every measure enrolled in it.
+v1::ObservationsSubmitted MakeReturn(const Programme& p, const std::vector<StoredValue>& values,
+                                     const Organisation& org, int t) {
+  v1::ObservationsSubmitted batch;
+  batch.set_submission_id(StrCat(org.ods, "-", p.month_text[t]));
+  for (const auto& e : org.enrolments) {
+    if (e.Covers(t)) AddRow(p, values, org, e, t, &batch);
+  }
+  return batch;
+}
 
 std::string TwoDigits(int n) {
   n %= 100;
   return StrCat(n < 10 ? "0" : "", n);
 }
 
-}  // namespace
+// How many requests of each kind the dataset holds, and where the resend
+// draws of corrections begin. Requests are numbered (and take their
+// arrival draws) returns first, then corrections, then resends of returns,
+// then resends of corrections, then learning; each kind in the order of
+// the returns it comes from.
+struct Census {
+  uint64_t returns = 0;
+  uint64_t corrections = 0;
+  uint64_t resent_returns = 0;
+  uint64_t resent_corrections = 0;
+  Rng corrections_resends;
+};
 
-DemoData Generate(const DemoOptions& options) {
-  DemoOptions o = options;
-  o.organisations_per_collaborative = std::max(0, o.organisations_per_collaborative);
-  o.months = std::max(1, o.months);
-  o.gap_rate = std::clamp(o.gap_rate, 0.0, 1.0);
-  o.correction_rate = std::clamp(o.correction_rate, 0.0, 1.0);
-  o.resend_rate = std::clamp(o.resend_rate, 0.0, 1.0);
-  o.learning_per_collaborative_quarter = std::max(0, o.learning_per_collaborative_quarter);
-
-  const auto& measures = Measures();
-  std::vector<std::string> month_text(o.months);
-  for (int t = 0; t < o.months; ++t) month_text[t] = o.first_month.Plus(t).ToString();
-
-  DemoData out;
-  Rng catalogue_rng(o.seed, Stream::kCatalogue);
-  std::vector<Organisation> orgs = MakeOrganisations(catalogue_rng, o);
-  out.catalogue = MakeCatalogue(orgs, o);
-
-  // Every organisation's values for every enrolled month, whether or not
-  // its return arrives: the data do not depend on the gap, correction or
-  // resend rates.
-  Rng values_rng(o.seed, Stream::kValues);
-  // [org][enrolment][t - from]
-  std::vector<std::vector<std::vector<Value>>> series(orgs.size());
-  for (size_t i = 0; i < orgs.size(); ++i) {
-    const bool worsening = values_rng.Chance(kWorseningRate);
-    const Activity activity = MakeActivity(values_rng, orgs[i], o);
-    for (const auto& e : orgs[i].enrolments) {
-      series[i].push_back(
-          MakeSeries(values_rng, measures[e.measure], activity, e, worsening, o.months));
-    }
-  }
-
+// Takes the gap, correction and resend draws of the whole dataset, in the
+// order the requests are made, without building a request.
+Census TakeCensus(const Programme& p, const std::vector<StoredValue>& values) {
+  const DemoOptions& o = p.options;
   Rng gaps_rng(o.seed, Stream::kGaps);
   Rng corrections_rng(o.seed, Stream::kCorrections);
   Rng resends_rng(o.seed, Stream::kResends);
-  Rng arrival_rng(o.seed, Stream::kArrival);
-  Rng learning_rng(o.seed, Stream::kLearning);
+  Census c{.corrections_resends = resends_rng};
+  for (int t = 0; t < o.months; ++t) {
+    for (const auto& org : p.orgs) {
+      if (!HasRows(org, t)) continue;
+      if (gaps_rng.Chance(o.gap_rate)) continue;
+      ++c.returns;
+      bool corrected = false;
+      for (const auto& e : org.enrolments) {
+        if (!e.Covers(t) || !corrections_rng.Chance(o.correction_rate)) continue;
+        corrected = true;
+        DrawCorrection(corrections_rng, values[e.first_value + (t - e.from)].denominator > 0);
+      }
+      if (corrected) ++c.corrections;
+      if (resends_rng.Chance(o.resend_rate)) {
+        resends_rng.UniformInt(1, 3);
+        ++c.resent_returns;
+      }
+    }
+  }
+  c.corrections_resends = resends_rng;
+  for (uint64_t i = 0; i < c.corrections; ++i) {
+    if (resends_rng.Chance(o.resend_rate)) {
+      resends_rng.UniformInt(1, 3);
+      ++c.resent_corrections;
+    }
+  }
+  return c;
+}
 
-  std::vector<Pending> pending;
-  auto add = [&](int slot, int phase, DemoRequest request) {
-    pending.push_back({slot, phase, arrival_rng.Next(), pending.size(), std::move(request)});
+// A request waiting for the month it arrives in.
+struct Due {
+  int phase;  // 0 returns (and resends), 1 corrections, 2 learning
+  uint64_t tiebreak;
+  uint64_t seq;  // its number among all requests: makes the order total
+  // The return of orgs[org] for month t, built when it is handed over;
+  // -1 when `request` is already built.
+  int org = -1;
+  int t = 0;
+  DemoRequest request;
+};
+
+// The arrival draw and number of the next request of one kind.
+struct Numbering {
+  Rng arrival;
+  uint64_t seq;
+  std::pair<uint64_t, uint64_t> Next() { return {arrival.Next(), seq++}; }
+  // The numbering of the kind that follows `count` requests of this one.
+  Numbering After(uint64_t count) const {
+    Numbering next = *this;
+    next.arrival.Discard(count);
+    next.seq += count;
+    return next;
+  }
+};
+
+// Hands every request to `sink` in arrival order: by month, then returns
+// (and resends) before corrections before learning, shuffled within each.
+// Month by month, in the order of the draws, so that only the requests
+// still to arrive are held: a correction waits a month, a resend up to four.
+void Produce(Programme& p, const std::function<void(DemoRequest&&)>& sink) {
+  const DemoOptions& o = p.options;
+  const std::vector<StoredValue> values = MakeValues(p);
+  Census census = TakeCensus(p, values);
+
+  Numbering returns{Rng(o.seed, Stream::kArrival), 0};
+  Numbering corrections = returns.After(census.returns);
+  Numbering resent_returns = corrections.After(census.corrections);
+  Numbering resent_corrections = resent_returns.After(census.resent_returns);
+  Numbering learning = resent_corrections.After(census.resent_corrections);
+
+  // [slot]: requests arriving in the month first_month + slot. Returns
+  // arrive the month after theirs (slot t + 1), corrections a month later,
+  // resends of those up to three months later still.
+  std::vector<std::vector<Due>> due(o.months + 5);
+  auto add = [&](int slot, int phase, Numbering& numbering, DemoRequest request, int org = -1,
+                 int t = 0) {
+    const auto [tiebreak, seq] = numbering.Next();
+    due[slot].push_back({phase, tiebreak, seq, org, t, std::move(request)});
   };
 
-  // Monthly returns: one submission per organisation-month, every enrolled
-  // measure in it; arriving early the following month.
-  for (int t = 0; t < o.months; ++t) {
-    for (size_t i = 0; i < orgs.size(); ++i) {
-      const Organisation& org = orgs[i];
-      v1::ObservationsSubmitted batch;
-      for (size_t k = 0; k < org.enrolments.size(); ++k) {
-        const Enrolment& e = org.enrolments[k];
-        if (t < e.from || t > e.to) continue;
-        const Value& v = series[i][k][t - e.from];
-        auto* row = batch.add_rows();
-        row->set_ods_code(org.ods);
-        row->set_measure_id(measures[e.measure].id);
-        row->set_month(month_text[t]);
-        row->set_numerator(v.numerator);
-        if (v.denominator > 0) row->set_denominator(v.denominator);
-      }
-      if (batch.rows_size() == 0) continue;       // not enrolled this month
-      if (gaps_rng.Chance(o.gap_rate)) continue;  // the return never arrives
-      batch.set_submission_id(StrCat(org.ods, "-", month_text[t]));
-      out.distinct_observations += batch.rows_size();
-      DemoRequest request;
-      request.observations = std::move(batch);
-      add(t + 1, 0, std::move(request));
-    }
-  }
-
-  // Corrections: some rows of a return are sent again with a changed value,
-  // under a new id, after the next month's returns.
-  const size_t returns = pending.size();
-  for (size_t p = 0; p < returns; ++p) {
-    const v1::ObservationsSubmitted& original = *pending[p].request.observations;
-    v1::ObservationsSubmitted fix;
-    for (const auto& row : original.rows()) {
-      if (!corrections_rng.Chance(o.correction_rate)) continue;
-      auto* corrected = fix.add_rows();
-      *corrected = row;
-      const MeasureSpec* spec = nullptr;
-      for (const auto& s : measures) {
-        if (row.measure_id() == s.id) spec = &s;
-      }
-      Correct(corrections_rng, *spec, corrected);
-    }
-    if (fix.rows_size() == 0) continue;
-    fix.set_submission_id(StrCat(original.submission_id(), "-fix1"));
-    DemoRequest request;
-    request.observations = std::move(fix);
-    add(pending[p].slot + 1, 1, std::move(request));
-  }
-
-  // Resends: a client retries a submission it already sent (a lost answer,
-  // a rerun job) one to three months later, byte for byte.
-  const size_t submissions = pending.size();
-  for (size_t p = 0; p < submissions; ++p) {
-    if (!resends_rng.Chance(o.resend_rate)) continue;
-    const int delay = static_cast<int>(resends_rng.UniformInt(1, 3));
-    DemoRequest request;
-    request.observations = *pending[p].request.observations;
-    request.resend = true;
-    add(pending[p].slot + delay, 0, std::move(request));
-  }
-
+  Rng learning_rng(o.seed, Stream::kLearning);
   // Learning: each collaborative shares a few items a quarter.
   const Month last = o.first_month.Plus(o.months - 1);
   for (Quarter q = Quarter::Containing(o.first_month); q <= Quarter::Containing(last);
@@ -540,33 +775,157 @@ DemoData Generate(const DemoOptions& options) {
                                  TwoDigits(q.fy_start_year() + 1), "-q", q.number(), "-", k));
         l.set_collaborative_id(collab.id);
         l.set_topic_id(topic.id);
-        l.set_month(month_text[t]);
+        l.set_month(p.month_text[t]);
         internal::FillLearning(learning_rng, topic.id, collab.region, &l);
         DemoRequest request;
         request.learning = std::move(l);
-        add(t + 1, 2, std::move(request));
+        add(t + 1, 2, learning, std::move(request));
       }
     }
   }
 
-  // Arrival order: by month, then returns before corrections before
-  // learning, shuffled within each; seq makes the order total, so the sort
-  // algorithm cannot matter.
-  std::vector<size_t> order(pending.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    const Pending& x = pending[a];
-    const Pending& y = pending[b];
-    return std::tie(x.slot, x.phase, x.tiebreak, x.seq) <
-           std::tie(y.slot, y.phase, y.tiebreak, y.seq);
-  });
-  out.requests.reserve(order.size());
-  for (size_t i : order) {
-    DemoRequest& r = pending[i].request;
-    if (r.observations) out.rows += r.observations->rows_size();
-    out.requests.push_back(std::move(r));
+  Rng gaps_rng(o.seed, Stream::kGaps);
+  Rng corrections_rng(o.seed, Stream::kCorrections);
+  Rng resends_rng(o.seed, Stream::kResends);
+  Rng& corrections_resends_rng = census.corrections_resends;
+  for (int slot = 1; slot < static_cast<int>(due.size()); ++slot) {
+    // Monthly returns: one submission per organisation-month, every
+    // enrolled measure in it; arriving early the following month.
+    const int t = slot - 1;
+    for (int i = 0; t < o.months && i < static_cast<int>(p.orgs.size()); ++i) {
+      const Organisation& org = p.orgs[i];
+      if (!HasRows(org, t)) continue;             // not enrolled this month
+      if (gaps_rng.Chance(o.gap_rate)) continue;  // the return never arrives
+      add(slot, 0, returns, DemoRequest{}, i, t);
+
+      // Corrections: some rows of a return are sent again with a changed
+      // value, under a new id, after the next month's returns.
+      v1::ObservationsSubmitted fix;
+      for (const auto& e : org.enrolments) {
+        if (!e.Covers(t) || !corrections_rng.Chance(o.correction_rate)) continue;
+        v1::Observation* row = AddRow(p, values, org, e, t, &fix);
+        const CorrectionDraws d = DrawCorrection(corrections_rng, row->has_denominator());
+        Correct(d, *p.measures[e.measure].spec, row);
+      }
+      if (fix.rows_size() > 0) {
+        fix.set_submission_id(StrCat(org.ods, "-", p.month_text[t], "-fix1"));
+        // Resends: a client retries a submission it already sent (a lost
+        // answer, a rerun job) one to three months later, byte for byte.
+        if (corrections_resends_rng.Chance(o.resend_rate)) {
+          const int delay = static_cast<int>(corrections_resends_rng.UniformInt(1, 3));
+          add(slot + 1 + delay, 0, resent_corrections,
+              DemoRequest{.observations = fix, .resend = true, .correction = true});
+        }
+        add(slot + 1, 1, corrections,
+            DemoRequest{.observations = std::move(fix), .correction = true});
+      }
+      if (resends_rng.Chance(o.resend_rate)) {
+        const int delay = static_cast<int>(resends_rng.UniformInt(1, 3));
+        add(slot + delay, 0, resent_returns, DemoRequest{.resend = true}, i, t);
+      }
+    }
+
+    std::vector<Due> arriving = std::move(due[slot]);
+    std::sort(arriving.begin(), arriving.end(), [](const Due& x, const Due& y) {
+      return std::tie(x.phase, x.tiebreak, x.seq) < std::tie(y.phase, y.tiebreak, y.seq);
+    });
+    for (Due& d : arriving) {
+      // Moved out, so that a request lives only as long as the sink keeps it.
+      DemoRequest request = std::move(d.request);
+      if (d.org >= 0) request.observations = MakeReturn(p, values, p.orgs[d.org], d.t);
+      sink(std::move(request));
+    }
   }
+}
+
+}  // namespace
+
+DemoData Generate(const DemoOptions& options) {
+  Programme p = MakeProgramme(options);
+  DemoData out;
+  out.catalogue = WholeCatalogue(p);
+  CatalogueChanges(p, [&](v1::CatalogueChanged&& change) {
+    out.catalogue_changes.push_back(std::move(change));
+  });
+  Produce(p, [&](DemoRequest&& r) {
+    if (r.observations) {
+      out.rows += r.observations->rows_size();
+      if (!r.resend && !r.correction) out.distinct_observations += r.observations->rows_size();
+    }
+    out.requests.push_back(std::move(r));
+  });
   return out;
+}
+
+std::vector<v1::CatalogueChanged> DemoCatalogue(const DemoOptions& options) {
+  std::vector<v1::CatalogueChanged> out;
+  DemoCatalogueStream(options,
+                      [&](v1::CatalogueChanged&& change) { out.push_back(std::move(change)); });
+  return out;
+}
+
+void DemoCatalogueStream(const DemoOptions& options,
+                         const std::function<void(v1::CatalogueChanged&&)>& sink) {
+  CatalogueChanges(MakeProgramme(options), sink);
+}
+
+void GenerateStream(const DemoOptions& options, const std::function<void(DemoRequest&&)>& sink) {
+  Programme p = MakeProgramme(options);
+  Produce(p, sink);
+}
+
+double ExpectedRows(const DemoOptions& options) {
+  const Programme p = MakeProgramme(options);
+  const DemoOptions& o = p.options;
+  double cells = 0;
+  for (const auto& org : p.orgs) {
+    for (const auto& e : org.enrolments) cells += e.to - e.from + 1;
+  }
+  return cells * (1 - o.gap_rate) * (1 + o.correction_rate) * (1 + o.resend_rate);
+}
+
+DemoOptions BenchOptions(uint64_t target_rows, uint64_t seed) {
+  // Organisations (per collaborative) kept while the enrolment rate makes
+  // up the rows, and the range of that rate.
+  constexpr int kBasePerCollaborative = 140;
+  constexpr double kMinEnrolRate = 0.1;
+  constexpr double kMaxEnrolRate = 0.7;
+  constexpr int kProbePerCollaborative = 20;
+  const int collaboratives = static_cast<int>(Collaboratives().size());
+
+  DemoOptions o;
+  o.seed = seed;
+  o.measure_variants = std::max<int>(1, std::lround(300.0 / double(Measures().size())));
+  const double target = std::max<double>(1, double(target_rows));
+
+  // Rows an organisation brings at the full rate, from a sample.
+  DemoOptions probe = o;
+  probe.organisations_per_collaborative = kProbePerCollaborative;
+  probe.enrol_rate = kMaxEnrolRate;
+  const double per_org = ExpectedRows(probe) / (collaboratives * kProbePerCollaborative);
+
+  const double orgs_at_max = target / per_org;
+  int per;
+  if (orgs_at_max >= collaboratives * kBasePerCollaborative) {
+    per = static_cast<int>(std::ceil(orgs_at_max / collaboratives));
+  } else {
+    const double orgs_at_min = target / (per_org * kMinEnrolRate / kMaxEnrolRate);
+    per = std::clamp(static_cast<int>(orgs_at_min / collaboratives), 1, kBasePerCollaborative);
+  }
+  o.organisations_per_collaborative = per;
+
+  // Rows grow about in proportion to the rate: a few steps on the real
+  // catalogue settle it.
+  double rate = std::min(kMaxEnrolRate, kMaxEnrolRate * target / (per_org * collaboratives * per));
+  for (int step = 0; step < 6; ++step) {
+    o.enrol_rate = rate;
+    const double rows = ExpectedRows(o);
+    if (rows <= 0 || std::abs(rows - target) <= 0.002 * target) break;
+    rate = std::min(kMaxEnrolRate, rate * target / rows);
+    if (rate == o.enrol_rate) break;
+  }
+  o.enrol_rate = rate;
+  return o;
 }
 
 }  // namespace psc::demo

@@ -29,6 +29,8 @@ class Rng {
   Rng(uint64_t seed, Stream stream) : engine_(Mix(seed, static_cast<uint64_t>(stream))) {}
 
   uint64_t Next() { return engine_(); }
+  // Skips `n` draws, as if Next() had been called n times.
+  void Discard(uint64_t n) { engine_.discard(n); }
 
   // Uniform in [0, 1), from the top 53 bits.
   double Uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }

@@ -11,6 +11,8 @@
 #include "psc/domain/catalogue.h"
 #include "psc/domain/ids.h"
 #include "psc/domain/nhs_number.h"
+#include "psc/domain/sha256.h"
+#include "psc/domain/strings.h"
 #include "psc/domain/validation.h"
 
 namespace psc::demo {
@@ -26,6 +28,18 @@ std::string Bytes(const DemoRequest& r) {
   if (r.observations) out += "O" + r.observations->SerializeAsString();
   if (r.learning) out += "L" + r.learning->SerializeAsString();
   return out;
+}
+
+// Everything a dataset holds, in order, as one SHA-256.
+std::string Digest(const DemoData& d) {
+  std::string all = StrCat(d.rows, "/", d.distinct_observations, "/");
+  const std::string catalogue = d.catalogue.SerializeAsString();
+  StrAppend(&all, catalogue.size(), ":", catalogue);
+  for (const auto& r : d.requests) {
+    const std::string bytes = Bytes(r);
+    StrAppend(&all, bytes.size(), ":", bytes);
+  }
+  return Sha256Hex(all);
 }
 
 // One dataset with the default options, shared by the tests that only read it.
@@ -514,6 +528,51 @@ TEST_F(DemoTest, LearningReadsLikeQualityImprovement) {
   EXPECT_LT(linked, 240);
 }
 
+TEST_F(DemoTest, CorrectionsAndResendsAreFlagged) {
+  int corrections = 0, resent_corrections = 0;
+  for (const auto& r : data().requests) {
+    if (!r.observations) {
+      EXPECT_FALSE(r.correction);
+      continue;
+    }
+    EXPECT_EQ(r.correction, r.observations->submission_id().ends_with("-fix1"))
+        << r.observations->submission_id();
+    if (r.correction) ++(r.resend ? resent_corrections : corrections);
+  }
+  EXPECT_GT(corrections, 1000);
+  EXPECT_GT(resent_corrections, 0);
+}
+
+TEST_F(DemoTest, ExpectedRowsMatchesTheCount) {
+  const double expected = ExpectedRows(options());
+  EXPECT_NEAR(double(data().rows) / expected, 1.0, 0.02) << expected;
+  // Without gaps, corrections and resends the expectation is exact: every
+  // enrolled organisation-measure-month once.
+  DemoOptions clean = options();
+  clean.gap_rate = 0;
+  clean.correction_rate = 0;
+  clean.resend_rate = 0;
+  size_t enrolled = 0;
+  for (const auto& e : data().catalogue.enrolments()) {
+    const Month from = *Month::Parse(e.from_month());
+    const Month to = e.to_month().empty() ? options().first_month.Plus(options().months - 1)
+                                          : *Month::Parse(e.to_month());
+    enrolled += from.MonthsUntil(to) + 1;
+  }
+  EXPECT_EQ(ExpectedRows(clean), double(enrolled));
+  // Returns that never arrived are the only difference.
+  EXPECT_NEAR(double(data().distinct_observations) / enrolled, 1 - options().gap_rate, 0.01);
+}
+
+TEST_F(DemoTest, DefaultCatalogueIsOneChange) {
+  ASSERT_EQ(data().catalogue_changes.size(), 1u);
+  EXPECT_EQ(data().catalogue_changes[0].SerializeAsString(), data().catalogue.SerializeAsString());
+  const std::vector<v1::CatalogueChanged> changes = DemoCatalogue();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].SerializeAsString(), data().catalogue.SerializeAsString());
+  EXPECT_LT(changes[0].ByteSizeLong(), kCatalogueChangeBytes);
+}
+
 TEST(DemoOptionsTest, SmallCleanDatasetHasNoGapsCorrectionsOrResends) {
   DemoOptions o;
   o.organisations_per_collaborative = 2;
@@ -574,6 +633,285 @@ TEST(DemoOptionsTest, GapRateDoesNotChangeTheValues) {
   }
   EXPECT_LT(seen, all.size() * 0.8);
   EXPECT_GT(seen, all.size() * 0.6);
+}
+
+// The datasets as they were first generated, byte for byte: demos and
+// end-to-end tests depend on them, so a change to the generator must not
+// move them. The odd options exercise the arrival order: many corrections
+// and resends, a window that starts mid-quarter, a single month.
+TEST(DemoOptionsTest, KnownOptionsKeepTheirBytes) {
+  EXPECT_EQ(Digest(Generate()), "c654331321d3aac1554d5fce9dc6d0c080748e68c750b40f68ef365b10536360");
+  DemoOptions busy;
+  busy.seed = 7;
+  busy.organisations_per_collaborative = 4;
+  busy.first_month = Month::FromYearMonth(2024, 2);
+  busy.months = 10;
+  busy.gap_rate = 0.1;
+  busy.correction_rate = 0.3;
+  busy.resend_rate = 0.2;
+  busy.learning_per_collaborative_quarter = 3;
+  EXPECT_EQ(Digest(Generate(busy)),
+            "c774169a1f9bbe3a32ee49ae1725c75faaea6d65b34790bd66c7e9c23fe5d077");
+  DemoOptions one_month;
+  one_month.organisations_per_collaborative = 3;
+  one_month.months = 1;
+  one_month.resend_rate = 0.5;
+  EXPECT_EQ(Digest(Generate(one_month)),
+            "2d80aa8dcc40ee3de0ccf8f27109257d28a11b85041aed9c064da71c504ffd8b");
+}
+
+TEST(DemoOptionsTest, MeasureVariantsAreRegisteredUnderTheirOwnIds) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 2;
+  o.months = 6;
+  o.measure_variants = 3;
+  const DemoData d = Generate(o);
+  ASSERT_EQ(d.catalogue.measures_size(), 3 * 23);
+  std::map<std::string, v1::Measure> by_id;
+  for (const auto& m : d.catalogue.measures()) {
+    EXPECT_TRUE(IsValidMeasureId(m.id())) << m.id();
+    EXPECT_TRUE(by_id.emplace(m.id(), m).second) << "duplicate " << m.id();
+  }
+  // A definition's variants sit together, variant 1 under today's id.
+  EXPECT_EQ(d.catalogue.measures(0).id(), "news2-on-time.v1");
+  EXPECT_EQ(d.catalogue.measures(1).id(), "news2-on-time-w02.v1");
+  EXPECT_EQ(d.catalogue.measures(2).id(), "news2-on-time-w03.v1");
+  EXPECT_EQ(d.catalogue.measures(3).id(), "news2-escalation.v1");
+  const v1::Measure& falls = by_id.at("falls-harm-rate.v1");
+  const v1::Measure& falls3 = by_id.at("falls-harm-rate-w03.v1");
+  EXPECT_EQ(falls.name(),
+            "Inpatient falls with moderate or severe harm per 1,000 occupied bed days");
+  EXPECT_EQ(
+      falls3.name(),
+      "Inpatient falls with moderate or severe harm per 1,000 occupied bed days (ward set 3)");
+  // The same definition but for id and name.
+  v1::Measure renamed = falls3;
+  renamed.set_id(falls.id());
+  renamed.set_name(falls.name());
+  EXPECT_EQ(renamed.SerializeAsString(), falls.SerializeAsString());
+  EXPECT_EQ(by_id.at("safety-culture-trained-w02.v1").aggregation(), v1::AGGREGATION_LAST);
+
+  Catalogue cat;
+  ASSERT_TRUE(cat.Check(d.catalogue).ok()) << cat.Check(d.catalogue);
+  cat.Apply(d.catalogue);
+  const Month current = o.first_month.Plus(o.months);
+  // Every variant is reported, with values of its own.
+  std::map<std::string, int> rows_per_measure;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, int64_t>> by_org_month;
+  for (const auto& r : d.requests) {
+    if (!r.observations) continue;
+    const auto& b = *r.observations;
+    EXPECT_TRUE(ValidateObservations(cat, b, b.ByteSizeLong(), current).ok()) << b.submission_id();
+    if (r.resend || r.correction) continue;
+    for (const auto& row : b.rows()) {
+      ++rows_per_measure[row.measure_id()];
+      by_org_month[{row.ods_code(), row.month()}][row.measure_id()] = row.numerator();
+    }
+  }
+  // All but the ambulance measure's variants: two organisations per
+  // collaborative leave no room for an ambulance service.
+  std::set<std::string> unreported;
+  for (const auto& [id, m] : by_id) {
+    if (!rows_per_measure.count(id)) unreported.insert(id);
+  }
+  EXPECT_EQ(unreported, (std::set<std::string>{"amb-sepsis-screen.v1", "amb-sepsis-screen-w02.v1",
+                                               "amb-sepsis-screen-w03.v1"}));
+  int same = 0, compared = 0;
+  for (const auto& [key, values] : by_org_month) {
+    auto v1 = values.find("falls-count.v1");
+    auto v2 = values.find("falls-count-w02.v1");
+    if (v1 == values.end() || v2 == values.end()) continue;
+    ++compared;
+    if (v1->second == v2->second) ++same;
+  }
+  EXPECT_GT(compared, 20);
+  EXPECT_LT(same, compared / 4);
+}
+
+TEST(DemoOptionsTest, ManyVariantsPadTheirNumber) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 1;
+  o.measure_variants = 120;
+  const std::vector<v1::CatalogueChanged> changes = DemoCatalogue(o);
+  ASSERT_FALSE(changes.empty());
+  std::set<std::string> ids;
+  for (const auto& c : changes) {
+    for (const auto& m : c.measures()) ids.insert(m.id());
+  }
+  EXPECT_EQ(ids.size(), 23u * 120);
+  EXPECT_TRUE(ids.count("falls-harm-rate.v1"));
+  EXPECT_TRUE(ids.count("falls-harm-rate-w002.v1"));
+  EXPECT_TRUE(ids.count("falls-harm-rate-w120.v1"));
+  EXPECT_FALSE(ids.count("falls-harm-rate-w121.v1"));
+  EXPECT_FALSE(ids.count("falls-harm-rate-w02.v1"));
+}
+
+TEST(DemoOptionsTest, EnrolRateChoosesAmongTheSameDraws) {
+  DemoOptions full;
+  full.organisations_per_collaborative = 10;
+  DemoOptions half = full;
+  half.enrol_rate = 0.35;
+  std::set<std::pair<std::string, std::string>> at_full;
+  const v1::CatalogueChanged all = DemoCatalogue(full)[0];
+  for (const auto& e : all.enrolments()) {
+    at_full.emplace(e.ods_code(), e.measure_id());
+  }
+  const v1::CatalogueChanged fewer = DemoCatalogue(half)[0];
+  // Every organisation keeps at least one measure; the choices at 0.35 are
+  // a subset of those at 0.7, as each measure's draw is the same.
+  int not_at_full = 0;
+  for (const auto& e : fewer.enrolments()) {
+    if (!at_full.count({e.ods_code(), e.measure_id()})) ++not_at_full;
+  }
+  // Only fallbacks (an organisation that drew none) may differ.
+  EXPECT_LE(not_at_full, 5);
+  EXPECT_NEAR(double(fewer.enrolments_size()) / at_full.size(), 0.5, 0.05);
+  EXPECT_NEAR(ExpectedRows(half) / ExpectedRows(full), 0.5, 0.05);
+}
+
+std::vector<DemoRequest> Collect(const DemoOptions& o) {
+  std::vector<DemoRequest> out;
+  GenerateStream(o, [&](DemoRequest&& r) { out.push_back(std::move(r)); });
+  return out;
+}
+
+TEST(DemoStreamTest, StreamHandsOverWhatGenerateHolds) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 3;
+  o.months = 9;
+  o.measure_variants = 2;
+  o.correction_rate = 0.3;
+  o.resend_rate = 0.3;
+  const DemoData d = Generate(o);
+  const std::vector<DemoRequest> streamed = Collect(o);
+  ASSERT_EQ(streamed.size(), d.requests.size());
+  for (size_t i = 0; i < streamed.size(); ++i) {
+    ASSERT_EQ(Bytes(streamed[i]), Bytes(d.requests[i])) << "request " << i;
+    ASSERT_EQ(streamed[i].correction, d.requests[i].correction) << "request " << i;
+  }
+  const std::vector<v1::CatalogueChanged> changes = DemoCatalogue(o);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].SerializeAsString(), d.catalogue.SerializeAsString());
+
+  // The default dataset too, whose bytes KnownOptionsKeepTheirBytes pins.
+  const DemoData defaults = Generate();
+  const std::vector<DemoRequest> default_stream = Collect({});
+  ASSERT_EQ(default_stream.size(), defaults.requests.size());
+  for (size_t i = 0; i < default_stream.size(); ++i) {
+    ASSERT_EQ(Bytes(default_stream[i]), Bytes(defaults.requests[i])) << "request " << i;
+  }
+}
+
+TEST(DemoCatalogueTest, LargeCatalogueIsSplitAndAppliesToTheSameCatalogue) {
+  DemoOptions o;
+  o.organisations_per_collaborative = 500;  // 7,500 organisations
+  o.months = 1;                             // values are not the point here
+  o.learning_per_collaborative_quarter = 0;
+  const DemoData d = Generate(o);
+  const std::vector<v1::CatalogueChanged>& changes = d.catalogue_changes;
+  ASSERT_GE(changes.size(), 3u);
+  EXPECT_GT(d.catalogue.ByteSizeLong(), kCatalogueChangeBytes);
+
+  ASSERT_EQ(DemoCatalogue(o).size(), changes.size());
+
+  // Reference data first, then enrolments in changes of their own.
+  EXPECT_EQ(changes[0].topics_size(), 6);
+  EXPECT_EQ(changes[0].collaboratives_size(), 15);
+  EXPECT_EQ(changes[0].organisations_size(), 7500);
+  EXPECT_EQ(changes[0].measures_size(), 23);
+  EXPECT_EQ(changes[0].enrolments_size(), 0);
+  int enrolments = 0;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const v1::CatalogueChanged& c = changes[i];
+    EXPECT_EQ(c.change_id(), StrCat("demo-catalogue-", i + 1));
+    EXPECT_LT(c.ByteSizeLong(), kCatalogueChangeBytes) << c.change_id();
+    if (i > 0) {
+      EXPECT_EQ(
+          c.topics_size() + c.collaboratives_size() + c.organisations_size() + c.measures_size(), 0)
+          << c.change_id();
+    }
+    if (i > 0 && i + 1 < changes.size()) {
+      EXPECT_GT(c.ByteSizeLong(), kCatalogueChangeBytes * 9 / 10) << c.change_id() << " not full";
+    }
+    enrolments += c.enrolments_size();
+  }
+  EXPECT_EQ(enrolments, d.catalogue.enrolments_size());
+
+  Catalogue split;
+  for (const auto& c : changes) {
+    const absl::Status s = split.Check(c);
+    ASSERT_TRUE(s.ok()) << c.change_id() << ": " << s;
+    split.Apply(c);
+  }
+  // The single change holds the same entities; checking it would scan the
+  // organisations it registers for every enrolment, so it is applied
+  // directly.
+  Catalogue whole;
+  whole.Apply(d.catalogue);
+  v1::Catalogue a, b;
+  split.ToProto(&a);
+  whole.ToProto(&b);
+  EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
+  EXPECT_EQ(a.enrolments_size(), b.enrolments_size());
+  EXPECT_GT(a.enrolments_size(), 50'000);
+}
+
+size_t StreamedRows(const DemoOptions& o) {
+  size_t rows = 0;
+  GenerateStream(o, [&](DemoRequest&& r) {
+    if (r.observations) rows += r.observations->rows_size();
+  });
+  return rows;
+}
+
+TEST(BenchOptionsTest, DatasetsHaveAboutTheRowsAskedFor) {
+  for (const uint64_t target : {10'000u, 100'000u, 1'000'000u}) {
+    const DemoOptions o = BenchOptions(target);
+    const double rows = double(StreamedRows(o));
+    EXPECT_NEAR(rows / double(target), 1.0, 0.10) << target;
+    EXPECT_NEAR(ExpectedRows(o) / double(target), 1.0, 0.02) << target;
+    EXPECT_EQ(o.measure_variants, 13) << target;
+    EXPECT_EQ(o.months, 24) << target;
+    EXPECT_LE(o.enrol_rate, 0.7) << target;
+  }
+  // A million rows: 2,100 organisations enrolled in about a tenth of their
+  // measures.
+  const DemoOptions million = BenchOptions(1'000'000);
+  EXPECT_EQ(million.organisations_per_collaborative, 140);
+  EXPECT_GT(million.enrol_rate, 0.08);
+  EXPECT_LT(million.enrol_rate, 0.15);
+}
+
+TEST(BenchOptionsTest, LargerTargetsGrowTheOrganisationsAtTheDemoRate) {
+  // Counted from the catalogue, without generating values.
+  const DemoOptions ten = BenchOptions(10'000'000);
+  const DemoOptions fifty = BenchOptions(50'000'000);
+  EXPECT_NEAR(ExpectedRows(ten) / 10e6, 1.0, 0.02);
+  EXPECT_NEAR(ExpectedRows(fifty) / 50e6, 1.0, 0.02);
+  EXPECT_EQ(ten.enrol_rate, 0.7);
+  EXPECT_EQ(fifty.enrol_rate, 0.7);
+  EXPECT_GT(ten.organisations_per_collaborative, 140);
+  EXPECT_GT(fifty.organisations_per_collaborative, 4 * ten.organisations_per_collaborative);
+  EXPECT_LT(fifty.organisations_per_collaborative, 6 * ten.organisations_per_collaborative);
+}
+
+TEST(BenchOptionsTest, SameTargetSameBytes) {
+  const DemoOptions a = BenchOptions(20'000);
+  const DemoOptions b = BenchOptions(20'000);
+  EXPECT_EQ(a.organisations_per_collaborative, b.organisations_per_collaborative);
+  EXPECT_EQ(a.enrol_rate, b.enrol_rate);
+  EXPECT_EQ(a.measure_variants, b.measure_variants);
+  EXPECT_EQ(a.seed, kDefaultSeed);
+  auto digest = [](const DemoOptions& o) {
+    std::string all;
+    for (const auto& c : DemoCatalogue(o)) StrAppend(&all, c.SerializeAsString());
+    GenerateStream(o, [&](DemoRequest&& r) { StrAppend(&all, Bytes(r)); });
+    return Sha256Hex(all);
+  };
+  EXPECT_EQ(digest(a), digest(b));
+  const DemoOptions other = BenchOptions(20'000, 7);
+  EXPECT_EQ(other.seed, 7u);
+  EXPECT_NE(digest(other), digest(a));
 }
 
 }  // namespace
