@@ -1,7 +1,6 @@
 #include "workload.h"
 
 #include <algorithm>
-#include <cmath>
 #include <set>
 #include <tuple>
 
@@ -12,26 +11,22 @@
 namespace psc::bench {
 
 Workload MakeWorkload(uint64_t target_rows, uint64_t seed) {
-  // The default programme (15 x 22 organisations) has about 76,900 rows.
-  constexpr double kDefaultRows = 76'900;
-  demo::DemoOptions options;
-  options.seed = seed;
-  options.organisations_per_collaborative = std::max(
-      1, static_cast<int>(std::lround(22.0 * static_cast<double>(target_rows) / kDefaultRows)));
-  demo::DemoData data = demo::Generate(options);
-
+  // 15 collaboratives, about 300 measures, organisations and enrolment
+  // rates chosen for `target_rows` (demo::BenchOptions); streamed, so that
+  // only the rows are kept.
+  const demo::DemoOptions options = demo::BenchOptions(target_rows, seed);
   Workload w;
-  w.catalogue.push_back(std::move(data.catalogue));
+  w.catalogue = demo::DemoCatalogue(options);
   w.first_month = options.first_month;
   w.last_month = options.first_month.Plus(options.months - 1);
   Quarter q = Quarter::Containing(w.last_month);
   if (q.LastMonth() != w.last_month) q = Quarter::Containing(q.FirstMonth().Plus(-1));
   w.report_quarter = q;
-  w.rows.reserve(data.rows);
-  for (auto& r : data.requests) {
-    if (r.resend || !r.observations) continue;
+  w.rows.reserve(static_cast<size_t>(demo::ExpectedRows(options) * 1.02));
+  demo::GenerateStream(options, [&](demo::DemoRequest&& r) {
+    if (r.resend || !r.observations) return;
     for (auto& row : *r.observations->mutable_rows()) w.rows.push_back(std::move(row));
-  }
+  });
   return w;
 }
 

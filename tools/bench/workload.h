@@ -24,8 +24,8 @@ struct Workload {
   Quarter report_quarter;
 };
 
-// The demo programme with about `target_rows` rows (the organisations per
-// collaborative scaled to reach it).
+// The demo programme scaled to about `target_rows` rows: 15 collaboratives,
+// about 300 measures, thousands of organisations (demo::BenchOptions).
 Workload MakeWorkload(uint64_t target_rows, uint64_t seed);
 
 // The first `rows` rows cut into submissions of at most `batch` rows, in
