@@ -26,6 +26,7 @@
 #include "psc/server/flags.h"
 #include "psc/testing/kafka_cluster.h"
 #include "psc/testing/process.h"
+#include "pg_baseline.h"
 #include "results.h"
 #include "workload.h"
 
@@ -54,6 +55,7 @@ struct Settings {
   int report_repeats = 200;
   uint64_t kafka_rows = 100'000;
   bool kafka = true;
+  bool postgres = true;
   std::string work;  // temporary folder for servers' data
   std::string keep_journal;  // copy the main run's journal here
 };
@@ -131,20 +133,28 @@ absl::StatusOr<Ingest> IngestUntilQueryable(const std::string& writer, const std
     pool.push_back(owned.back().get());
   }
   const uint64_t rows = RowsIn(requests);
+  const auto waves = Waves(requests);
   const auto start = Clock::now();
   auto last_report = start;
-  auto stats = cli::LoadRequests(pool, requests, [&](const cli::LoadStats& s) {
-    if (Since(last_report) < 5) return;
-    last_report = Clock::now();
-    Say(StrCat("  ", Grouped(s.rows), " of ", Grouped(rows), " rows sent, ",
-               Grouped(static_cast<uint64_t>(s.rows / std::max(s.seconds, 1e-9))), " rows/s"));
-  });
-  if (!stats.ok()) return stats.status();
+  uint64_t sent = 0;
+  uint64_t last_position = 0;
+  for (const auto& wave : waves) {
+    auto stats = cli::LoadRequests(pool, wave, [&](const cli::LoadStats& st) {
+      if (Since(last_report) < 5) return;
+      last_report = Clock::now();
+      Say(StrCat("  ", Grouped(sent + st.rows), " of ", Grouped(rows), " rows sent, ",
+                 Grouped(static_cast<uint64_t>((sent + st.rows) / std::max(Since(start), 1e-9))),
+                 " rows/s"));
+    });
+    if (!stats.ok()) return stats.status();
+    sent += stats->rows;
+    last_position = std::max(last_position, stats->last_position);
+  }
   cli::Client query(reader);
   v1::GetQuarterlyReportRequest request;
   // A query at the last receipt's position answers once it is applied.
   request.set_quarter(quarter.ToString());
-  request.set_min_position(stats->last_position);
+  request.set_min_position(last_position);
   // The server bounds one wait (DEADLINE_EXCEEDED names how far it got):
   // ask again until the projection has caught up.
   for (;;) {
@@ -156,7 +166,7 @@ absl::StatusOr<Ingest> IngestUntilQueryable(const std::string& writer, const std
     }
     Say(StrCat("  waiting for the projection: ", status.error_message()));
   }
-  return Ingest{rows, Since(start), stats->last_position};
+  return Ingest{rows, Since(start), last_position};
 }
 
 // Appends the requests' events straight to `log` from `clients` threads.
@@ -276,6 +286,7 @@ absl::Status Run(const Settings& s, Results& results) {
   std::string main_data;
   Ingest main_ingest;
   uint64_t load_rows = 0;  // rows the under-load phase added to the journal
+  std::vector<demo::DemoRequest> main_requests;
   uint64_t pscd_rss = 0;
   for (size_t batch : s.curve) {
     const uint64_t rows = std::min<uint64_t>(CurveRows(s, batch), n);
@@ -303,7 +314,10 @@ absl::Status Run(const Settings& s, Results& results) {
               owned.push_back(std::make_unique<cli::Client>(address, true));
               pool.push_back(owned.back().get());
             }
-            (void)cli::LoadRequests(pool, load, nullptr);
+            // Wave by wave, as the main run: every value ends as it was.
+            for (const auto& wave : Waves(load)) {
+              if (!cli::LoadRequests(pool, wave, nullptr).ok()) break;
+            }
           });
           std::this_thread::sleep_for(std::chrono::milliseconds(300));
           loaded_ms = TimeReports(address, w.report_quarter, s.report_repeats);
@@ -332,6 +346,7 @@ absl::Status Run(const Settings& s, Results& results) {
                  {{"quarter", w.report_quarter.ToString()}, {"load_clients", std::to_string(s.clients)}});
       main_data = data;
       main_ingest = *ingest;
+      main_requests = requests;
       pscd_rss = rss;
     } else {
       std::filesystem::remove_all(data);
@@ -350,7 +365,17 @@ absl::Status Run(const Settings& s, Results& results) {
                " --rebuild-only replays it)"));
   }
 
-  // 2. The report in process (server-side), idle.
+  // 2. The report in process (server-side), idle; its figures are the
+  // reference PostgreSQL's must equal.
+  std::vector<PgFigure> our_figures;
+  {
+    auto model = projection::ReadModel::Open(main_data + "/readmodel");
+    if (!model.ok()) return model.status();
+    auto view = (*model)->Snapshot();
+    auto report = report::BuildQuarterlyReport(view, w.report_quarter);
+    if (!report.ok()) return report.status();
+    our_figures = FiguresOf(*report);
+  }
   Say("report latency in process (server-side)");
   auto server_ms = TimeReportsInProcess(main_data + "/readmodel", w.report_quarter, s.report_repeats);
   if (!server_ms.ok()) return server_ms.status();
@@ -382,7 +407,92 @@ absl::Status Run(const Settings& s, Results& results) {
   }
   std::filesystem::remove_all(main_data);
 
-  // 4. Kafka: psc-gateway and psc-projection on the test cluster, and
+  // 4. PostgreSQL 15 on the same requests: a raw GROUP BY, then a summary
+  // table kept current in the same transactions.
+  if (s.postgres) {
+    std::vector<v1::ObservationsSubmitted> batches;
+    batches.reserve(main_requests.size());
+    for (const auto& r : main_requests) batches.push_back(*r.observations);
+    for (bool summary : {false, true}) {
+      const std::string variant = summary ? "summary table" : "GROUP BY";
+      Say(StrCat("PostgreSQL 15, ", variant, ", ", Grouped(main_ingest.rows), " rows"));
+      auto server = PgServer::Start();
+      if (!server.ok()) return server.status();
+      auto pg = PgBaseline::Create((*server)->conninfo(), w.catalogue, summary);
+      if (!pg.ok()) return pg.status();
+      double ingest_seconds = 0;
+      uint64_t loaded = 0;
+      auto last = Clock::now();
+      for (const auto& wave : Waves(main_requests)) {
+        std::vector<v1::ObservationsSubmitted> batches;
+        batches.reserve(wave.size());
+        for (const auto& r : wave) batches.push_back(*r.observations);
+        auto stats = (*pg)->Load(batches, s.clients);
+        if (!stats.ok()) return stats.status();
+        ingest_seconds += stats->seconds;
+        loaded += stats->rows;
+        if (Since(last) >= 5) {
+          last = Clock::now();
+          Say(StrCat("  ", Grouped(loaded), " rows loaded"));
+        }
+      }
+      if (auto st = (*pg)->Vacuum(); !st.ok()) return st;
+      const auto report_variant = summary ? PgReportVariant::kSummaryTable : PgReportVariant::kGroupBy;
+      auto figures = (*pg)->Report(w.report_quarter, report_variant);
+      if (!figures.ok()) return figures.status();
+      if (*figures != our_figures) {
+        std::string diff;
+        const size_t shown = std::max(figures->size(), our_figures.size());
+        for (size_t i = 0, listed = 0; i < shown && listed < 5; ++i) {
+          const std::string ours = i < our_figures.size() ? ToString(our_figures[i]) : "-";
+          const std::string theirs = i < figures->size() ? ToString((*figures)[i]) : "-";
+          if (ours == theirs) continue;
+          StrAppend(&diff, "\n  pscd ", ours, "\n  pg   ", theirs);
+          ++listed;
+        }
+        return absl::InternalError(StrCat("PostgreSQL (", variant, ") and pscd disagree on the ",
+                                          w.report_quarter.ToString(), " report (",
+                                          our_figures.size(), " and ", figures->size(),
+                                          " figures):", diff));
+      }
+      auto timing = (*pg)->TimeReport(w.report_quarter, report_variant, s.report_repeats);
+      if (!timing.ok()) return timing.status();
+      const PgMemory memory = (*server)->Memory();
+      const std::string version = (*pg)->server_version();
+      pg->reset();
+      if (auto st = (*server)->Stop(); !st.ok()) return st;
+      const std::string key = summary ? "pg_summary" : "pg_groupby";
+      auto params = Params(s, s.batch);
+      params["variant"] = variant;
+      params["server"] = version;
+      params["durability"] = "fsync, synchronous_commit on";
+      const double rate = static_cast<double>(main_ingest.rows) / ingest_seconds;
+      results.Add({key + "_ingest", StrCat("PostgreSQL ingest (COPY + upsert, ", variant, ")"), rate,
+                   "rows/s", main_ingest.rows, params});
+      results.AddCurve({StrCat("PostgreSQL (", variant, ")"), s.batch, rate, main_ingest.rows});
+      results.Add({key + "_ingest_ratio", StrCat("pscd / PostgreSQL ingest (", variant, ")"),
+                   results.Value("ingest_end_to_end") / rate, "ratio", main_ingest.rows, params});
+      std::map<std::string, std::string> q = {{"quarter", w.report_quarter.ToString()},
+                                              {"variant", variant},
+                                              {"calls", std::to_string(s.report_repeats)}};
+      results.Add({key + "_report_p50", StrCat("PostgreSQL report server-side (", variant, ") p50"),
+                   timing->server_p50_ms, "ms", main_ingest.rows, q});
+      results.Add({key + "_report_p99", StrCat("PostgreSQL report server-side (", variant, ") p99"),
+                   timing->server_p99_ms, "ms", main_ingest.rows, q});
+      results.Add({key + "_report_client_p99", StrCat("PostgreSQL report client-side (", variant, ") p99"),
+                   timing->p99_ms, "ms", main_ingest.rows, q});
+      results.Add({key + "_report_ratio",
+                   StrCat("PostgreSQL / pscd report p99, server-side (", variant, ")"),
+                   timing->server_p99_ms / std::max(results.Value("report_server_p99"), 1e-9),
+                   "ratio", main_ingest.rows, q});
+      results.Add({key + "_memory", StrCat("PostgreSQL memory (", variant, ", sum of Pss)"),
+                   static_cast<double>(memory.pss_bytes) / (1 << 20), "MiB", main_ingest.rows,
+                   {{"processes", std::to_string(memory.processes)},
+                    {"shared_buffers", "256MB"}}});
+    }
+  }
+
+  // 5. Kafka: psc-gateway and psc-projection on the test cluster, and
   // librdkafka producing the same events straight to it.
   if (s.kafka) {
     const uint64_t rows = std::min<uint64_t>(n, s.kafka_rows);
@@ -480,6 +590,7 @@ int main(int argc, char** argv) {
       .Add("kafka-rows", "100000",
            "rows sent through Kafka (the test cluster keeps about 5 MiB per partition)")
       .AddBool("no-kafka", "skip the Kafka figures")
+      .AddBool("no-postgres", "skip the PostgreSQL figures")
       .Add("keep-journal", "", "copy the main run's journal to this new folder (for profiling a rebuild)")
       .Add("json", "", "write the figures as JSON here")
       .Add("svg", "", "write the batch-size curve as an SVG chart here");
@@ -501,6 +612,7 @@ int main(int argc, char** argv) {
   s.report_repeats = static_cast<int>(*repeats);
   s.kafka_rows = static_cast<uint64_t>(*kafka_rows);
   s.kafka = !flags.GetBool("no-kafka");
+  s.postgres = !flags.GetBool("no-postgres");
   s.curve = *curve;
   s.keep_journal = flags.Get("keep-journal");
   testing::TempDir work;

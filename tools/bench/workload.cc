@@ -74,6 +74,32 @@ std::vector<demo::DemoRequest> Requests(const Workload& w, size_t rows, size_t b
   return with_resends;
 }
 
+std::vector<std::vector<demo::DemoRequest>> Waves(std::vector<demo::DemoRequest> requests) {
+  std::vector<std::vector<demo::DemoRequest>> waves(1);
+  std::set<std::tuple<std::string, std::string, std::string>> keys;
+  for (auto& r : requests) {
+    // A resend repeats its original's rows exactly: it never changes a value.
+    if (!r.resend && r.observations) {
+      bool repeats = false;
+      for (const auto& row : r.observations->rows()) {
+        if (keys.count({row.ods_code(), row.measure_id(), row.month()}) > 0) {
+          repeats = true;
+          break;
+        }
+      }
+      if (repeats && !waves.back().empty()) {
+        waves.emplace_back();
+        keys.clear();
+      }
+      for (const auto& row : r.observations->rows()) {
+        keys.emplace(row.ods_code(), row.measure_id(), row.month());
+      }
+    }
+    waves.back().push_back(std::move(r));
+  }
+  return waves;
+}
+
 uint64_t RowsIn(const std::vector<demo::DemoRequest>& requests) {
   uint64_t rows = 0;
   for (const auto& r : requests) {

@@ -36,6 +36,13 @@ Workload MakeWorkload(uint64_t target_rows, uint64_t seed);
 std::vector<demo::DemoRequest> Requests(const Workload& w, size_t rows, size_t batch,
                                         const std::string& prefix);
 
+// The requests in waves that may each be sent with any concurrency: a new
+// wave starts where a request would change a value an earlier request of
+// the wave set (a correction). Sending wave after wave, each once the one
+// before is answered, keeps the log order of every value's changes, so the
+// last value is the same for every client count and every system.
+std::vector<std::vector<demo::DemoRequest>> Waves(std::vector<demo::DemoRequest> requests);
+
 // Rows in requests that are not resends.
 uint64_t RowsIn(const std::vector<demo::DemoRequest>& requests);
 
