@@ -142,7 +142,8 @@ absl::StatusOr<Ingest> IngestUntilQueryable(const std::string& writer, const std
     auto stats = cli::LoadRequests(pool, wave, [&](const cli::LoadStats& st) {
       if (Since(last_report) < 5) return;
       last_report = Clock::now();
-      Say(StrCat("  ", Grouped(sent + st.rows), " of ", Grouped(rows), " rows sent, ",
+      Say(StrCat("  ", Grouped(sent + st.rows), " rows sent (repeats included) of ", Grouped(rows),
+                 ", ",
                  Grouped(static_cast<uint64_t>((sent + st.rows) / std::max(Since(start), 1e-9))),
                  " rows/s"));
     });

@@ -132,7 +132,7 @@ std::string Results::Json(const std::map<std::string, std::string>& machine) con
 }
 
 std::string Results::CurveSvg() const {
-  constexpr double kW = 720, kH = 420, kLeft = 90, kRight = 190, kTop = 40, kBottom = 60;
+  constexpr double kW = 780, kH = 420, kLeft = 90, kRight = 250, kTop = 40, kBottom = 60;
   std::set<std::string> series;
   double max_rate = 1, min_batch = 1, max_batch = 10;
   for (const auto& p : curve_) {
