@@ -105,12 +105,21 @@ void BM_ApplyEvents(benchmark::State& state) {
 }
 BENCHMARK(BM_ApplyEvents)->Arg(1)->Arg(8)->Arg(48)->Unit(benchmark::kMillisecond);
 
+// The read model the report benchmark reads: built on first use, closed and
+// removed by main() before the process exits (not by a static destructor,
+// which would run after RocksDB's own).
+struct ReportModel {
+  testing::TempDir dir;
+  std::unique_ptr<projection::ReadModel> model;
+};
+std::unique_ptr<ReportModel> report_model;
+
 void BM_QuarterlyReport(benchmark::State& state) {
   const Data& d = Data::Get();
-  static testing::TempDir* dir = new testing::TempDir();
-  static std::unique_ptr<projection::ReadModel> model;
+  if (!report_model) report_model = std::make_unique<ReportModel>();
+  std::unique_ptr<projection::ReadModel>& model = report_model->model;
   if (!model) {
-    auto opened = projection::ReadModel::Open(dir->path());
+    auto opened = projection::ReadModel::Open(report_model->dir.path());
     if (!opened.ok() || !(*opened)->BindToLog("bench").ok()) {
       state.SkipWithError("cannot open a read model");
       return;
@@ -138,6 +147,16 @@ void BM_QuarterlyReport(benchmark::State& state) {
 BENCHMARK(BM_QuarterlyReport)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+void CloseReportModel() { report_model.reset(); }
+
 }  // namespace psc::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  psc::bench::CloseReportModel();
+  benchmark::Shutdown();
+  return 0;
+}
