@@ -61,19 +61,6 @@ Scrape ScrapeWhen(const Metered& m, const std::string& name, double value) {
   return s;
 }
 
-v1::Learning LearningAbout(const std::string& id, const std::string& topic) {
-  v1::Learning l;
-  l.set_learning_id(id);
-  l.set_collaborative_id("wessex");
-  l.set_topic_id(topic);
-  l.set_kind(v1::LEARNING_KIND_CASE_STUDY);
-  l.set_month("2024-04");
-  l.set_title("Falls huddles on two wards");
-  l.set_summary("Daily huddles at shift change.");
-  l.set_outcome("Falls with harm halved.");
-  return l;
-}
-
 // Through a gateway (pscd or psc-gateway): the catalogue, a submission, the
 // same submission again, one refused for an unknown organisation, and a
 // learning item. The position of the last event appended (5).
@@ -97,7 +84,7 @@ uint64_t DriveLoad(Server& writer) {
       Ctx().get(), Submission("c", {Obs("NOPE", "falls-count.v1", "2024-04", 3)}), &receipt);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   v1::ShareLearningRequest learning;
-  *learning.mutable_learning() = LearningAbout("l1", "falls");
+  *learning.mutable_learning() = ::psc::testing::LearningOf("l1", "wessex", "falls", "2024-04");
   EXPECT_TRUE(writer.ingest->ShareLearning(Ctx().get(), learning, &receipt).ok());
   return receipt.position();
 }

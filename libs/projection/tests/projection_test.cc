@@ -19,6 +19,7 @@ using ::psc::testing::Batch;
 using ::psc::testing::EventOf;
 using ::psc::testing::Obs;
 using ::psc::testing::Key;
+using ::psc::testing::LearningOf;
 using ::psc::testing::SmallCatalogue;
 using ::psc::testing::Withdrawal;
 
@@ -384,19 +385,6 @@ TEST_P(ProjectionSuite, MembershipRecordedLaterMovesTheTotals) {
   EXPECT_EQ(one_run, folded);
 }
 
-v1::Learning LearningAbout(const char* id, const char* collaborative, const char* topic) {
-  v1::Learning l;
-  l.set_learning_id(id);
-  l.set_collaborative_id(collaborative);
-  l.set_topic_id(topic);
-  l.set_kind(v1::LEARNING_KIND_CASE_STUDY);
-  l.set_month("2024-05");
-  l.set_title("Huddles on two wards");
-  l.set_summary("Daily safety huddles.");
-  l.set_outcome("Fewer falls.");
-  return l;
-}
-
 TEST_P(ProjectionSuite, ProgrammeFiguresCountTheLatestMonthUnderItsMembership) {
   Append(EventOf(SmallCatalogue()));
   // RHM (registered in wessex) belongs to oxford from May 2024.
@@ -406,9 +394,9 @@ TEST_P(ProjectionSuite, ProgrammeFiguresCountTheLatestMonthUnderItsMembership) {
                               Obs("RHM", "news2-on-time.v1", "2024-05", 8, 10),
                               Obs("RDZ", "falls-count.v1", "2024-05", 2),
                               Obs("RTH", "falls-harm-rate.v1", "2024-05", 1, 1000)})));
-  Append(EventOf(LearningAbout("l1", "wessex", "falls")));
-  Append(EventOf(LearningAbout("l2", "oxford", "falls")));
-  Append(EventOf(LearningAbout("l3", "oxford", "deterioration")));
+  Append(EventOf(LearningOf("l1", "wessex", "falls", "2024-05")));
+  Append(EventOf(LearningOf("l2", "oxford", "falls", "2024-05")));
+  Append(EventOf(LearningOf("l3", "oxford", "deterioration", "2024-05")));
   CatchUp();
   auto figures = [&] {
     auto view = model().Snapshot();

@@ -163,6 +163,20 @@ v1::ObservationKey Key(const std::string& ods, const std::string& measure,
   return k;
 }
 
+v1::Learning LearningOf(const std::string& id, const std::string& collaborative,
+                        const std::string& topic, const std::string& month) {
+  v1::Learning l;
+  l.set_learning_id(id);
+  l.set_collaborative_id(collaborative);
+  l.set_topic_id(topic);
+  l.set_kind(v1::LEARNING_KIND_CASE_STUDY);
+  l.set_month(month);
+  l.set_title("Safety huddles on two wards");
+  l.set_summary("Daily huddles at shift change.");
+  l.set_outcome("Fewer falls with harm.");
+  return l;
+}
+
 std::string EventOf(const v1::Learning& learning) {
   v1::Envelope e = BaseEnvelope();
   *e.mutable_learning_shared()->mutable_learning() = learning;

@@ -33,6 +33,11 @@ v1::ObservationKey Key(const std::string& ods, const std::string& measure,
 v1::ObservationsWithdrawn Withdrawal(const std::string& id, std::vector<v1::ObservationKey> keys,
                                      const std::string& reason = "entered in error");
 
+// A case study shared by `collaborative` on `topic` for `month` (YYYY-MM),
+// valid against SmallCatalogue(), linked to no measure.
+v1::Learning LearningOf(const std::string& id, const std::string& collaborative,
+                        const std::string& topic, const std::string& month);
+
 // Serialized envelopes, as a gateway would append them (recorded at a fixed
 // instant, 2024-10-27, principal "test").
 std::string EventOf(const v1::CatalogueChanged& change);
