@@ -437,7 +437,7 @@ const v1::Measure* Catalogue::FindMeasure(std::string_view id) const {
 
 bool Catalogue::IsEnrolled(std::string_view ods_code, std::string_view measure_id,
                            Month month) const {
-  auto it = enrolments_.find(std::make_pair(std::string(measure_id), std::string(ods_code)));
+  auto it = enrolments_.find(EnrolmentLess::View(measure_id, ods_code));
   if (it == enrolments_.end()) return false;
   for (const auto& s : it->second) {
     if (s.Contains(month)) return true;

@@ -1,6 +1,7 @@
 #include "psc/domain/validation.h"
 
 #include <set>
+#include <type_traits>
 #include <unordered_map>
 
 #include "psc/domain/strings.h"
@@ -18,31 +19,56 @@ constexpr size_t kMaxReason = 500;
 
 std::string Row(int i, std::string_view field) { return StrCat("rows[", i, "].", field); }
 
+// A field's name, built only when a violation needs it: either the name
+// itself or a function returning it (rows[i].x names cost an allocation
+// per row otherwise).
+std::string NameOf(std::string name) { return name; }
+template <class F>
+  requires std::is_invocable_r_v<std::string, F>
+std::string NameOf(F&& name) {
+  return name();
+}
+
+// An observation key by views into the rows validated, for the duplicate
+// check.
+struct KeyView {
+  std::string_view ods, measure, month;
+  bool operator==(const KeyView&) const = default;
+};
+struct KeyViewHash {
+  size_t operator()(const KeyView& k) const {
+    std::hash<std::string_view> h;
+    return h(k.ods) ^ (h(k.measure) * 31) ^ (h(k.month) * 1009);
+  }
+};
+
 bool NeedsDenominator(const v1::Measure& m) {
   return m.unit() == v1::UNIT_PROPORTION || m.unit() == v1::UNIT_RATE;
 }
 
-void CheckMonth(const std::string& text, std::optional<Month> current, std::string field,
+template <class Field>
+void CheckMonth(const std::string& text, std::optional<Month> current, Field&& field,
                 Violations& v, std::optional<Month>& out) {
   out = Month::Parse(text);
   if (!out) {
-    v.Add(std::move(field), "MALFORMED_MONTH",
+    v.Add(NameOf(field), "MALFORMED_MONTH",
           StrCat("'", text, "' is not a month YYYY-MM (", Month::kMinYear, "..",
                        Month::kMaxYear, ")"));
   } else if (current && *out > *current) {
-    v.Add(std::move(field), "MONTH_IN_FUTURE",
+    v.Add(NameOf(field), "MONTH_IN_FUTURE",
           StrCat(text, " is after the current month ", current->ToString(),
                        " (Europe/London)"));
   }
 }
 
-void CheckCount(int64_t value, int64_t min, std::string field, Violations& v) {
+template <class Field>
+void CheckCount(int64_t value, int64_t min, Field&& field, Violations& v) {
   if (value < 0) {
-    v.Add(std::move(field), "NEGATIVE", StrCat(value, " is negative"));
+    v.Add(NameOf(field), "NEGATIVE", StrCat(value, " is negative"));
   } else if (value < min) {
-    v.Add(std::move(field), "ZERO_DENOMINATOR", "must be at least 1");
+    v.Add(NameOf(field), "ZERO_DENOMINATOR", "must be at least 1");
   } else if (value > kMaxCount) {
-    v.Add(std::move(field), "OUT_OF_RANGE",
+    v.Add(NameOf(field), "OUT_OF_RANGE",
           StrCat(value, " is above the largest accepted count ", kMaxCount));
   }
 }
@@ -198,7 +224,7 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
   }
   if (!v.empty()) return v.ToStatus("submission refused");
 
-  std::unordered_map<std::string, int> first_row;
+  std::unordered_map<KeyView, int, KeyViewHash> first_row;
   first_row.reserve(batch.rows_size());
   for (int i = 0; i < batch.rows_size(); ++i) {
     const v1::Observation& row = batch.rows(i);
@@ -213,14 +239,14 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
             StrCat("measure '", row.measure_id(), "' is not defined"));
     }
     std::optional<Month> month;
-    CheckMonth(row.month(), current_month, Row(i, "month"), v, month);
+    CheckMonth(row.month(), current_month, [i] { return Row(i, "month"); }, v, month);
     if (org != nullptr && measure != nullptr && month &&
         !catalogue.IsEnrolled(row.ods_code(), row.measure_id(), *month)) {
       v.Add(Row(i, "ods_code"), "NOT_ENROLLED",
             StrCat(row.ods_code(), " is not enrolled for ", row.measure_id(), " in ",
                          row.month()));
     }
-    CheckCount(row.numerator(), 0, Row(i, "numerator"), v);
+    CheckCount(row.numerator(), 0, [i] { return Row(i, "numerator"); }, v);
     if (measure != nullptr) {
       if (NeedsDenominator(*measure)) {
         if (!row.has_denominator()) {
@@ -229,7 +255,7 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
                              measure->unit() == v1::UNIT_RATE ? "rate" : "proportion",
                              " and needs a denominator (", measure->denominator_label(), ")"));
         } else {
-          CheckCount(row.denominator(), 1, Row(i, "denominator"), v);
+          CheckCount(row.denominator(), 1, [i] { return Row(i, "denominator"); }, v);
           if (measure->unit() == v1::UNIT_PROPORTION && row.numerator() > row.denominator() &&
               row.denominator() > 0) {
             v.Add(Row(i, "numerator"), "NUMERATOR_ABOVE_DENOMINATOR",
@@ -242,8 +268,8 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
               StrCat(measure->id(), " is a count and takes no denominator"));
       }
     }
-    std::string key = StrCat(row.ods_code(), "\x1f", row.measure_id(), "\x1f", row.month());
-    auto [it, inserted] = first_row.emplace(std::move(key), i);
+    auto [it, inserted] =
+        first_row.emplace(KeyView{row.ods_code(), row.measure_id(), row.month()}, i);
     if (!inserted) {
       v.Add(Row(i, "month"), "DUPLICATE_KEY",
             StrCat(row.ods_code(), " ", row.measure_id(), " ", row.month(),

@@ -60,85 +60,144 @@ std::optional<uint64_t> ParseU64(std::string_view bytes) {
   return v;
 }
 
-std::string ObservationPrefix(std::string_view measure, std::string_view ods) {
+std::string OrgMonthPrefix(std::string_view ods) {
   std::string key;
-  key.reserve(measure.size() + ods.size() + 4);
-  key.append(measure);
-  key.push_back('\0');
+  key.reserve(ods.size() + 3);
   key.append(ods);
   key.push_back('\0');
   return key;
 }
 
-std::string ObservationKey(std::string_view measure, std::string_view ods, Month month) {
-  std::string key = ObservationPrefix(measure, ods);
+std::string OrgMonthKey(std::string_view ods, Month month) {
+  std::string key = OrgMonthPrefix(ods);
   PutU16(key, month.index());
   return key;
 }
 
-std::optional<Month> MonthOfObservationKey(std::string_view key) {
-  if (key.size() < 2) return std::nullopt;
-  return Month::FromIndex(GetU16(key.substr(key.size() - 2)));
+std::optional<std::pair<std::string_view, Month>> ParseOrgMonthKey(std::string_view key) {
+  if (key.size() < 3 || key[key.size() - 3] != '\0') return std::nullopt;
+  return std::make_pair(key.substr(0, key.size() - 3),
+                        Month::FromIndex(GetU16(key.substr(key.size() - 2))));
 }
 
-std::optional<ObservationKeyParts> ParseObservationKey(std::string_view key) {
-  size_t first = key.find('\0');
-  if (first == std::string_view::npos) return std::nullopt;
-  size_t second = key.find('\0', first + 1);
-  if (second == std::string_view::npos || key.size() != second + 3) return std::nullopt;
-  return ObservationKeyParts{key.substr(0, first), key.substr(first + 1, second - first - 1),
-                             Month::FromIndex(GetU16(key.substr(second + 1)))};
+namespace {
+
+void PutString(std::string& out, std::string_view s) {
+  PutVarint(out, s.size());
+  out.append(s);
 }
 
-std::string EncodeObservation(const ObservationValue& v) {
-  std::string out;
+bool GetString(std::string_view& in, std::string_view& s) {
+  uint64_t size = 0;
+  if (!GetVarint(in, size) || size > in.size()) return false;
+  s = in.substr(0, size);
+  in.remove_prefix(size);
+  return true;
+}
+
+void PutValue(std::string& out, const ObservationValue& v) {
   PutVarint(out, static_cast<uint64_t>(v.numerator));
   PutVarint(out, v.denominator ? static_cast<uint64_t>(*v.denominator) + 1 : 0);
   PutVarint(out, v.position);
   PutVarint(out, v.first_position);
   PutZigzag(out, v.first_recorded_ms);
-  return out;
 }
 
-std::optional<ObservationValue> DecodeObservation(std::string_view in) {
-  ObservationValue v;
+bool GetValue(std::string_view& in, ObservationValue& v) {
   uint64_t num = 0, den = 0;
   if (!GetVarint(in, num) || !GetVarint(in, den) || !GetVarint(in, v.position) ||
-      !GetVarint(in, v.first_position) || !GetZigzag(in, v.first_recorded_ms) || !in.empty()) {
-    return std::nullopt;
+      !GetVarint(in, v.first_position) || !GetZigzag(in, v.first_recorded_ms)) {
+    return false;
   }
   v.numerator = static_cast<int64_t>(num);
+  v.denominator.reset();
   if (den > 0) v.denominator = static_cast<int64_t>(den - 1);
-  return v;
+  return true;
 }
 
-std::string AggregateKey(std::string_view measure, Month month, std::string_view collaborative) {
-  std::string key;
-  key.reserve(measure.size() + collaborative.size() + 3);
-  key.append(measure);
-  key.push_back('\0');
-  PutU16(key, month.index());
-  key.append(collaborative);
-  return key;
+void PutSums(std::string& out, const Sums& s) {
+  PutZigzag(out, s.numerator);
+  PutZigzag(out, s.denominator);
+  PutZigzag(out, s.reported);
+  PutZigzag(out, s.on_time);
 }
 
-std::string QuarterKey(std::string_view measure, Quarter quarter, std::string_view collaborative) {
-  std::string key;
-  key.append(measure);
-  key.push_back('\0');
-  PutU16(key, quarter.index());
-  key.append(collaborative);
-  return key;
+bool GetSums(std::string_view& in, Sums& s) {
+  return GetZigzag(in, s.numerator) && GetZigzag(in, s.denominator) &&
+         GetZigzag(in, s.reported) && GetZigzag(in, s.on_time);
 }
 
-std::optional<PeriodKey> ParsePeriodKey(std::string_view key) {
-  size_t nul = key.find('\0');
-  if (nul == std::string_view::npos || key.size() < nul + 3) return std::nullopt;
-  PeriodKey out;
-  out.measure = std::string(key.substr(0, nul));
-  out.period = GetU16(key.substr(nul + 1, 2));
-  out.collaborative = std::string(key.substr(nul + 3));
+}  // namespace
+
+std::string EncodeOrgMonth(const MeasureValues& values) {
+  std::string out;
+  out.reserve(values.size() * 24);
+  for (const auto& [measure, value] : values) {
+    PutString(out, measure);
+    PutValue(out, value);
+  }
   return out;
+}
+
+bool DecodeOrgMonth(std::string_view in, MeasureValues* out) {
+  out->clear();
+  while (!in.empty()) {
+    std::string_view measure;
+    ObservationValue value;
+    if (!GetString(in, measure) || !GetValue(in, value)) return false;
+    out->emplace_back(measure, value);
+  }
+  return true;
+}
+
+bool FindInOrgMonth(std::string_view in, std::string_view measure,
+                    std::optional<ObservationValue>* out) {
+  out->reset();
+  while (!in.empty()) {
+    std::string_view id;
+    ObservationValue value;
+    if (!GetString(in, id) || !GetValue(in, value)) return false;
+    if (id == measure) {
+      *out = value;
+      return true;
+    }
+    if (id > measure) return true;  // sorted: it is not there
+  }
+  return true;
+}
+
+std::string PeriodKey(int period, std::string_view collaborative) {
+  std::string key;
+  key.reserve(collaborative.size() + 2);
+  PutU16(key, period);
+  key.append(collaborative);
+  return key;
+}
+
+std::optional<std::pair<int, std::string_view>> ParsePeriodKey(std::string_view key) {
+  if (key.size() < 2) return std::nullopt;
+  return std::make_pair(GetU16(key), key.substr(2));
+}
+
+std::string EncodeMeasureSums(const MeasureSums& sums) {
+  std::string out;
+  out.reserve(sums.size() * 16);
+  for (const auto& [measure, s] : sums) {
+    PutString(out, measure);
+    PutSums(out, s);
+  }
+  return out;
+}
+
+bool DecodeMeasureSums(std::string_view in, MeasureSums* out) {
+  out->clear();
+  while (!in.empty()) {
+    std::string_view measure;
+    Sums s;
+    if (!GetString(in, measure) || !GetSums(in, s)) return false;
+    out->emplace_back(measure, s);
+  }
+  return true;
 }
 
 std::string ReportingKey(Month month, std::string_view ods) {
@@ -153,29 +212,71 @@ std::optional<std::pair<Month, std::string_view>> ParseReportingKey(std::string_
   return std::make_pair(Month::FromIndex(GetU16(key)), key.substr(2));
 }
 
-std::string EncodeSums(const Sums& s) {
+std::string HistoryKey(std::string_view ods, Month month, uint64_t position) {
+  std::string key = OrgMonthKey(ods, month);
+  key.append(U64(position));
+  return key;
+}
+
+namespace {
+constexpr uint64_t kHasValue = 1;
+constexpr uint64_t kValueDenominator = 2;
+constexpr uint64_t kHasPrevious = 4;
+constexpr uint64_t kPreviousDenominator = 8;
+}  // namespace
+
+std::string EncodeHistory(std::string_view shared, const std::vector<MeasureChange>& changes) {
   std::string out;
-  PutZigzag(out, s.numerator);
-  PutZigzag(out, s.denominator);
-  PutZigzag(out, s.reported);
-  PutZigzag(out, s.on_time);
+  out.reserve(shared.size() + changes.size() * 20);
+  PutString(out, shared);
+  for (const MeasureChange& c : changes) {
+    PutString(out, c.measure);
+    uint64_t flags = 0;
+    if (c.value) flags |= kHasValue | (c.value->denominator ? kValueDenominator : 0);
+    if (c.previous) flags |= kHasPrevious | (c.previous->denominator ? kPreviousDenominator : 0);
+    PutVarint(out, flags);
+    if (c.value) {
+      PutZigzag(out, c.value->numerator);
+      if (c.value->denominator) PutZigzag(out, *c.value->denominator);
+    }
+    if (c.previous) {
+      PutZigzag(out, c.previous->numerator);
+      if (c.previous->denominator) PutZigzag(out, *c.previous->denominator);
+    }
+  }
   return out;
 }
 
-std::optional<Sums> DecodeSums(std::string_view in) {
-  Sums s;
-  if (!GetZigzag(in, s.numerator) || !GetZigzag(in, s.denominator) ||
-      !GetZigzag(in, s.reported) || !GetZigzag(in, s.on_time) || !in.empty()) {
-    return std::nullopt;
+bool FindInHistory(std::string_view in, std::string_view measure, uint64_t position,
+                   std::optional<v1::ValueChange>* out) {
+  out->reset();
+  std::string_view shared;
+  if (!GetString(in, shared)) return false;
+  while (!in.empty()) {
+    std::string_view id;
+    uint64_t flags = 0;
+    if (!GetString(in, id) || !GetVarint(in, flags)) return false;
+    int64_t fields[4] = {0, 0, 0, 0};
+    const uint64_t present[4] = {kHasValue, kValueDenominator, kHasPrevious, kPreviousDenominator};
+    for (int i = 0; i < 4; ++i) {
+      if ((flags & present[i]) != 0 && !GetZigzag(in, fields[i])) return false;
+    }
+    if (id != measure) continue;
+    v1::ValueChange change;
+    if (!change.ParseFromArray(shared.data(), static_cast<int>(shared.size()))) return false;
+    change.set_position(position);
+    if (flags & kHasValue) {
+      change.set_numerator(fields[0]);
+      if (flags & kValueDenominator) change.set_denominator(fields[1]);
+    }
+    if (flags & kHasPrevious) {
+      change.set_previous_numerator(fields[2]);
+      if (flags & kPreviousDenominator) change.set_previous_denominator(fields[3]);
+    }
+    *out = std::move(change);
+    return true;
   }
-  return s;
-}
-
-std::string HistoryKey(std::string_view measure, std::string_view ods, Month month,
-                       uint64_t position) {
-  std::string key = ObservationKey(measure, ods, month);
-  key.append(U64(position));
-  return key;
+  return true;
 }
 
 std::string SignOffKey(Quarter quarter, std::string_view collaborative) {

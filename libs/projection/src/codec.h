@@ -24,21 +24,30 @@
 //   'p' id -> serialized psc.v1.Receipt of a publication id
 //   'o' id -> serialized psc.v1.Receipt of a sign-off id
 //   'x' id -> serialized psc.v1.Receipt of an SPC limits change id
-// observations
-//   measure \0 ods \0 month -> ObservationValue
-//     vN numerator | vN denominator + 1 (0: none) | vN position
-//     | vN first_position | zN first_recorded_ms
+// observations (one key per organisation and month, every measure's value
+//               in it: a request's rows of one organisation-month are one
+//               read and one write)
+//   ods \0 month -> entries sorted by measure id, each:
+//     vN length | measure | vN numerator | vN denominator + 1 (0: none)
+//     | vN position | vN first_position | zN first_recorded_ms
 // aggregates   (monthly sums of every measure, per collaborative: each
 //               organisation's month under the collaborative it belonged
 //               to in that month, as the catalogue now says)
-//   measure \0 month collaborative -> Sums:
-//     zN numerator | zN denominator | zN reported | zN on_time
+//   month collaborative -> entries sorted by measure id, each:
+//     vN length | measure | Sums: zN numerator | zN denominator
+//     | zN reported | zN on_time
 // quarter_last (AGGREGATION_LAST measures: per quarter, each organisation's
 //               latest month in the quarter, summed per collaborative of
 //               that month)
-//   measure \0 quarter collaborative -> Sums
-// history      (every change of every stored value, oldest first)
-//   measure \0 ods \0 month u64 position -> serialized psc.v1.ValueChange
+//   quarter collaborative -> entries as in aggregates
+// history      (every change of every stored value: one entry per event
+//               and organisation-month, oldest first)
+//   ods \0 month u64 position -> vN length | serialized psc.v1.ValueChange
+//     holding what the event's changes share (kind, recorded_at,
+//     principal, request_id, reason), then per changed measure:
+//     vN length | measure | vN flags (1 value, 2 its denominator,
+//     4 previous value, 8 its denominator) | zN numerator | zN denominator
+//     | zN previous numerator | zN previous denominator (each when flagged)
 // publications (every publication of every quarter, oldest first)
 //   quarter u64 position -> serialized psc.v1.Envelope of the QuarterPublished
 // sign_offs    (each collaborative's latest sign-off of each quarter)
@@ -62,16 +71,20 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "psc/domain/aggregation.h"
 #include "psc/domain/period.h"
+#include "psc/v1/query.pb.h"
 
 namespace psc::projection::codec {
 
 // 4: aggregates follow membership by month (CatalogueChanged.memberships);
 //    sign_offs and spc_limits column families.
 // 5: reporting column family.
-inline constexpr uint64_t kSchemaVersion = 5;
+// 6: observations, aggregates, quarter_last and history packed per
+//    organisation-month / period and collaborative.
+inline constexpr uint64_t kSchemaVersion = 6;
 
 inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kCatalogueCf[] = "catalogue";
@@ -114,40 +127,48 @@ struct ObservationValue {
   bool operator==(const ObservationValue&) const = default;
 };
 
-std::string ObservationKey(std::string_view measure, std::string_view ods, Month month);
-// Prefix of every month of one organisation and measure.
-std::string ObservationPrefix(std::string_view measure, std::string_view ods);
-std::optional<Month> MonthOfObservationKey(std::string_view key);
-// Splits an observations key; the views point into `key`.
-struct ObservationKeyParts {
-  std::string_view measure;
-  std::string_view ods;
-  Month month;
-};
-std::optional<ObservationKeyParts> ParseObservationKey(std::string_view key);
-std::string EncodeObservation(const ObservationValue& v);
-std::optional<ObservationValue> DecodeObservation(std::string_view bytes);
+// The observations key of one organisation's month.
+std::string OrgMonthKey(std::string_view ods, Month month);
+// Prefix of every month of one organisation.
+std::string OrgMonthPrefix(std::string_view ods);
+// Splits an observations key; the view points into `key`.
+std::optional<std::pair<std::string_view, Month>> ParseOrgMonthKey(std::string_view key);
 
-std::string AggregateKey(std::string_view measure, Month month, std::string_view collaborative);
-std::string QuarterKey(std::string_view measure, Quarter quarter, std::string_view collaborative);
-// Splits an aggregates / quarter_last key into (measure, u16 period, collaborative).
-struct PeriodKey {
-  std::string measure;
-  int period = 0;
-  std::string collaborative;
-};
-std::optional<PeriodKey> ParsePeriodKey(std::string_view key);
+// One organisation-month's values, sorted by measure id. Decoded views
+// point into the bytes decoded.
+using MeasureValues = std::vector<std::pair<std::string_view, ObservationValue>>;
+std::string EncodeOrgMonth(const MeasureValues& values);
+bool DecodeOrgMonth(std::string_view bytes, MeasureValues* out);
+// The value of one measure in encoded bytes (reset when absent), without
+// decoding the others; false when the bytes are damaged.
+bool FindInOrgMonth(std::string_view bytes, std::string_view measure,
+                    std::optional<ObservationValue>* out);
+
+// A period's sums of every measure, sorted by measure id.
+using MeasureSums = std::vector<std::pair<std::string_view, Sums>>;
+// aggregates / quarter_last key: month or quarter index, collaborative.
+std::string PeriodKey(int period, std::string_view collaborative);
+std::optional<std::pair<int, std::string_view>> ParsePeriodKey(std::string_view key);
+std::string EncodeMeasureSums(const MeasureSums& sums);
+bool DecodeMeasureSums(std::string_view bytes, MeasureSums* out);
 
 std::string ReportingKey(Month month, std::string_view ods);
 // Splits a reporting key into (month, ods); the view points into `key`.
 std::optional<std::pair<Month, std::string_view>> ParseReportingKey(std::string_view key);
 
-std::string EncodeSums(const Sums& s);
-std::optional<Sums> DecodeSums(std::string_view bytes);
-
-// A history entry: the observation key followed by the event's position.
-std::string HistoryKey(std::string_view measure, std::string_view ods, Month month,
-                       uint64_t position);
+// One event's changes of one organisation-month (the history family).
+struct MeasureChange {
+  std::string measure;
+  std::optional<ObservationValue> value;     // absent: withdrawn
+  std::optional<ObservationValue> previous;  // absent: there was none
+};
+std::string HistoryKey(std::string_view ods, Month month, uint64_t position);
+// `shared` is the serialized ValueChange of what the changes share.
+std::string EncodeHistory(std::string_view shared, const std::vector<MeasureChange>& changes);
+// The change of one measure in a history entry at `position` (reset when
+// the event did not change it); false when the bytes are damaged.
+bool FindInHistory(std::string_view bytes, std::string_view measure, uint64_t position,
+                   std::optional<v1::ValueChange>* out);
 
 std::string RequestKey(char kind, std::string_view id);
 

@@ -55,7 +55,33 @@ struct AggregateRef {
   int period = 0;
   std::string collaborative;
   bool quarter = false;
-  auto operator<=>(const AggregateRef&) const = default;
+};
+// The same, by views: what lookups pass, so finding one copies nothing.
+struct AggregateRefView {
+  std::string_view measure;
+  int period = 0;
+  std::string_view collaborative;
+  bool quarter = false;
+};
+struct AggregateRefHash {
+  using is_transparent = void;
+  static AggregateRefView Of(const AggregateRef& r) {
+    return {r.measure, r.period, r.collaborative, r.quarter};
+  }
+  static AggregateRefView Of(const AggregateRefView& r) { return r; }
+  template <class R>
+  size_t operator()(const R& r) const {
+    const AggregateRefView v = Of(r);
+    std::hash<std::string_view> h;
+    return h(v.measure) ^ (h(v.collaborative) * 31) ^
+           (static_cast<size_t>(v.period) * 2 + (v.quarter ? 1 : 0)) * 1000003;
+  }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    const AggregateRefView x = Of(a), y = Of(b);
+    return x.period == y.period && x.quarter == y.quarter && x.measure == y.measure &&
+           x.collaborative == y.collaborative;
+  }
 };
 
 int64_t MillisOf(const google::protobuf::Timestamp& t) {
@@ -77,6 +103,7 @@ class Applier {
                                         " cannot be decoded: the log is damaged"));
     }
     uint64_t position = record.position.value();
+    event_position_ = position;
     last_recorded_ms_ = MillisOf(envelope.recorded_at());
     switch (envelope.payload_case()) {
       case v1::Envelope::kCatalogueChanged:
@@ -102,20 +129,24 @@ class Applier {
 
   absl::Status Commit(uint64_t position) {
     auto& m = model_;
-    // Observations and history go in key order: RocksDB's memtable inserts
-    // a sorted run next to the previous key instead of searching from the
-    // top for each one (most of a large run's write cost otherwise).
-    std::vector<const std::pair<const std::string, std::optional<ObservationValue>>*> written;
-    written.reserve(observations_.size());
-    for (const auto& entry : observations_) written.push_back(&entry);
+    // Every family goes in key order: RocksDB's memtable inserts a sorted
+    // run next to the previous key instead of searching from the top for
+    // each one.
+    std::vector<std::pair<const std::string*, OrgMonth*>> written;
+    for (auto& [key, org_month] : org_months_) {
+      if (org_month.dirty) written.emplace_back(&key, &org_month);
+    }
     std::sort(written.begin(), written.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
-    for (const auto* entry : written) {
-      if (entry->second) {
-        batch_.Put(m.observations_, entry->first, codec::EncodeObservation(*entry->second));
-      } else {
-        batch_.Delete(m.observations_, entry->first);
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    codec::MeasureValues values;
+    for (const auto& [key, org_month] : written) {
+      if (org_month->values.empty()) {
+        batch_.Delete(m.observations_, *key);
+        continue;
       }
+      values.clear();
+      for (const auto& [measure, value] : org_month->values) values.emplace_back(measure, value);
+      batch_.Put(m.observations_, *key, codec::EncodeOrgMonth(values));
     }
     std::sort(history_.begin(), history_.end());
     for (const auto& [key, value] : history_) batch_.Put(m.history_, key, value);
@@ -123,17 +154,7 @@ class Applier {
     batch_.Put(m.meta_, codec::kObservationCountKey,
                codec::U64(m.observation_count_ + observation_delta_));
     batch_.Put(m.meta_, codec::kRefusedCountKey, codec::U64(m.refused_count_ + refused_delta_));
-    for (const auto& [ref, sums] : dirty_) {
-      auto* cf = ref.quarter ? m.quarter_last_ : m.aggregates_;
-      std::string key =
-          ref.quarter ? codec::QuarterKey(ref.measure, Quarter::FromIndex(ref.period), ref.collaborative)
-                      : codec::AggregateKey(ref.measure, Month::FromIndex(ref.period), ref.collaborative);
-      if (sums.IsZero()) {
-        batch_.Delete(cf, key);
-      } else {
-        batch_.Put(cf, key, codec::EncodeSums(sums));
-      }
-    }
+    PutAggregates();
     // Values per organisation-month after this run.
     std::vector<std::pair<std::pair<int, std::string>, int64_t>> reporting;
     for (const auto& [key, delta] : reporting_delta_) {
@@ -172,6 +193,12 @@ class Applier {
           }
         } else {
           areas_by_period[ref.period][ref.collaborative] = sums;
+        }
+        auto& group = m.sums_by_period_[{ref.quarter, ref.period, ref.collaborative}];
+        if (sums.IsZero()) {
+          group.erase(ref.measure);
+        } else {
+          group[ref.measure] = sums;
         }
       }
       for (const auto& [key, now] : reporting) {
@@ -224,19 +251,125 @@ class Applier {
     ++refused_delta_;
   }
 
-  absl::StatusOr<std::optional<ObservationValue>> GetObservation(const std::string& key) {
-    auto it = observations_.find(key);
-    if (it != observations_.end()) return it->second;
-    std::string value;
-    auto s = model_.db_->Get(rocksdb::ReadOptions(), model_.observations_, key, &value);
-    if (s.IsNotFound()) return std::optional<ObservationValue>();
-    if (!s.ok()) return FromRocks(s, "read observation");
-    auto decoded = codec::DecodeObservation(value);
-    if (!decoded) return absl::DataLossError("read model: undecodable observation");
-    return decoded;
+  // One organisation-month's values as this run has left them, sorted by
+  // measure id; loaded from the read model on first use.
+  struct OrgMonth {
+    const std::string* key = nullptr;  // its observations key
+    std::vector<std::pair<std::string, ObservationValue>> values;
+    bool dirty = false;  // written by this run
+    // Where the current event's changes of it are in event_changes_.
+    uint64_t change_event = 0;
+    size_t change_slot = 0;
+  };
+
+  absl::StatusOr<OrgMonth*> Load(std::string_view ods, Month month) {
+    if (last_org_month_ != nullptr && last_ods_ == ods && last_month_ == month) {
+      return last_org_month_;
+    }
+    std::string key = codec::OrgMonthKey(ods, month);
+    auto [it, inserted] = org_months_.try_emplace(std::move(key));
+    if (inserted) {
+      it->second.key = &it->first;
+      std::string bytes;
+      auto s = model_.db_->Get(rocksdb::ReadOptions(), model_.observations_, it->first, &bytes);
+      if (!s.ok() && !s.IsNotFound()) {
+        org_months_.erase(it);
+        return FromRocks(s, "read observations");
+      }
+      if (s.ok()) {
+        codec::MeasureValues decoded;
+        if (!codec::DecodeOrgMonth(bytes, &decoded)) {
+          org_months_.erase(it);
+          return absl::DataLossError("read model: undecodable observations");
+        }
+        it->second.values.reserve(decoded.size());
+        for (const auto& [measure, value] : decoded) {
+          it->second.values.emplace_back(std::string(measure), value);
+        }
+      }
+    }
+    last_ods_.assign(ods);
+    last_month_ = month;
+    last_org_month_ = &it->second;
+    return last_org_month_;
   }
 
-  Sums& Dirty(const AggregateRef& ref) {
+  static auto Find(OrgMonth& org_month, std::string_view measure) {
+    return std::lower_bound(org_month.values.begin(), org_month.values.end(), measure,
+                            [](const auto& entry, std::string_view m) { return entry.first < m; });
+  }
+
+  absl::StatusOr<std::optional<ObservationValue>> GetObservation(std::string_view measure,
+                                                                 std::string_view ods,
+                                                                 Month month) {
+    auto org_month = Load(ods, month);
+    if (!org_month.ok()) return org_month.status();
+    auto it = Find(**org_month, measure);
+    if (it == (*org_month)->values.end() || it->first != measure) {
+      return std::optional<ObservationValue>();
+    }
+    return it->second;
+  }
+
+  // Stores (value set) or removes (nullopt) one measure's value.
+  absl::Status SetObservation(std::string_view measure, std::string_view ods, Month month,
+                              const std::optional<ObservationValue>& value) {
+    auto org_month = Load(ods, month);
+    if (!org_month.ok()) return org_month.status();
+    OrgMonth& om = **org_month;
+    auto it = Find(om, measure);
+    const bool present = it != om.values.end() && it->first == measure;
+    if (value) {
+      if (present) {
+        it->second = *value;
+      } else {
+        om.values.emplace(it, std::string(measure), *value);
+      }
+    } else if (present) {
+      om.values.erase(it);
+    }
+    om.dirty = true;
+    return absl::OkStatus();
+  }
+
+  // Records one measure's change for the history entry of its
+  // organisation-month at this event.
+  absl::Status NoteChange(std::string_view measure, std::string_view ods, Month month,
+                          const std::optional<ObservationValue>& value,
+                          const std::optional<ObservationValue>& previous) {
+    auto loaded = Load(ods, month);
+    if (!loaded.ok()) return loaded.status();
+    OrgMonth& om = **loaded;
+    if (om.change_event != event_position_ || om.change_slot >= event_changes_.size() ||
+        event_changes_[om.change_slot].first != om.key) {
+      om.change_event = event_position_;
+      om.change_slot = event_changes_.size();
+      event_changes_.emplace_back(om.key, std::vector<codec::MeasureChange>());
+    }
+    event_changes_[om.change_slot].second.push_back({std::string(measure), value, previous});
+    return absl::OkStatus();
+  }
+
+  // Turns the changes of one event into history entries, one per
+  // organisation-month.
+  void PutHistory(uint64_t position, const v1::Envelope& envelope, const std::string& request_id,
+                  v1::ValueChangeKind kind, const std::string& reason) {
+    if (event_changes_.empty()) return;
+    v1::ValueChange shared;
+    shared.set_kind(kind);
+    *shared.mutable_recorded_at() = envelope.recorded_at();
+    shared.set_principal(envelope.principal());
+    shared.set_request_id(request_id);
+    shared.set_reason(reason);
+    const std::string shared_bytes = shared.SerializeAsString();
+    const std::string suffix = codec::U64(position);
+    for (auto& [key, changes] : event_changes_) {
+      history_.emplace_back(*key + suffix, codec::EncodeHistory(shared_bytes, changes));
+    }
+    event_changes_.clear();
+  }
+
+  Sums& Dirty(const AggregateRefView& ref) {
     auto it = dirty_.find(ref);
     if (it != dirty_.end()) return it->second;
     Sums current;
@@ -249,7 +382,11 @@ class Applier {
         if (c != p->second.end()) current = c->second;
       }
     }
-    return dirty_.emplace(ref, current).first->second;
+    return dirty_
+        .emplace(AggregateRef{std::string(ref.measure), ref.period, std::string(ref.collaborative),
+                              ref.quarter},
+                 current)
+        .first->second;
   }
 
   // An organisation's latest month in a quarter with a value, for
@@ -261,7 +398,7 @@ class Applier {
   absl::StatusOr<std::optional<Latest>> LatestInQuarter(const std::string& measure,
                                                         const std::string& ods, Quarter q) {
     for (Month m = q.LastMonth(); m >= q.FirstMonth(); m = m.Plus(-1)) {
-      auto v = GetObservation(codec::ObservationKey(measure, ods, m));
+      auto v = GetObservation(measure, ods, m);
       if (!v.ok()) return v.status();
       if (v->has_value()) return Latest{m, **v};
     }
@@ -281,7 +418,7 @@ class Applier {
   void AddLatest(const std::string& measure, const std::string& ods, Quarter q,
                  const Latest& latest, int sign) {
     const std::string* collab = catalogue_->CollaborativeOf(ods, latest.month);
-    Sums& s = Dirty({measure, q.index(), collab ? *collab : std::string(), true});
+    Sums& s = Dirty({measure, q.index(), collab ? std::string_view(*collab) : "", true});
     if (sign > 0) {
       s += LastSums(latest);
     } else {
@@ -295,38 +432,66 @@ class Applier {
             OnTime(measure, month, value.first_recorded_ms) ? 1 : 0};
   }
 
-  // The values stored for one organisation and measure in `months`, as this
-  // run has left them, by month. `pending` holds the values this run wrote
-  // for the organisation, by observation key prefix.
-  using Pending =
-      std::map<std::string, std::map<Month, const std::optional<ObservationValue>*>, std::less<>>;
-  absl::StatusOr<std::map<Month, ObservationValue>> StoredIn(const std::string& measure,
-                                                             const std::string& ods,
-                                                             const MonthSpan& months,
-                                                             const Pending& pending) {
-    std::map<Month, ObservationValue> out;
-    const std::string prefix = codec::ObservationPrefix(measure, ods);
+  // Writes every period and collaborative whose sums this run changed, with
+  // the sums of every measure in it: the stored ones merged with this
+  // run's.
+  void PutAggregates() {
+    std::map<PeriodGroup, std::map<std::string_view, Sums>> groups;
+    for (const auto& [ref, sums] : dirty_) {
+      groups[{ref.quarter, ref.period, ref.collaborative}][ref.measure] = sums;
+    }
+    codec::MeasureSums packed;
+    static const std::map<std::string, Sums, std::less<>> kNone;
+    for (const auto& [group, changed] : groups) {
+      auto found = model_.sums_by_period_.find(group);
+      const auto& stored = found == model_.sums_by_period_.end() ? kNone : found->second;
+      packed.clear();
+      auto a = stored.begin();
+      auto b = changed.begin();
+      while (a != stored.end() || b != changed.end()) {
+        if (b == changed.end() || (a != stored.end() && std::string_view(a->first) < b->first)) {
+          packed.emplace_back(a->first, a->second);
+          ++a;
+          continue;
+        }
+        if (a != stored.end() && std::string_view(a->first) == b->first) ++a;
+        if (!b->second.IsZero()) packed.emplace_back(b->first, b->second);
+        ++b;
+      }
+      auto* cf = group.quarter ? model_.quarter_last_ : model_.aggregates_;
+      const std::string key = codec::PeriodKey(group.period, group.collaborative);
+      if (packed.empty()) {
+        batch_.Delete(cf, key);
+      } else {
+        batch_.Put(cf, key, codec::EncodeMeasureSums(packed));
+      }
+    }
+  }
+
+  // The months in `span` with any value stored for an organisation, as
+  // this run has left them.
+  absl::StatusOr<std::vector<Month>> MonthsStored(const std::string& ods, const MonthSpan& span) {
+    std::set<Month> months;
+    const std::string prefix = codec::OrgMonthPrefix(ods);
     std::unique_ptr<rocksdb::Iterator> it(
         model_.db_->NewIterator(rocksdb::ReadOptions(), model_.observations_));
-    for (it->Seek(codec::ObservationKey(measure, ods, months.from));
+    for (it->Seek(codec::OrgMonthKey(ods, span.from));
          it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      std::string_view key(it->key().data(), it->key().size());
-      auto month = codec::MonthOfObservationKey(key);
-      auto value = codec::DecodeObservation(std::string_view(it->value().data(), it->value().size()));
-      if (!month || !value) return absl::DataLossError("read model: undecodable observation");
-      if (!months.Contains(*month)) break;
-      out.emplace(*month, *value);
+      auto key = codec::ParseOrgMonthKey(std::string_view(it->key().data(), it->key().size()));
+      if (!key) return absl::DataLossError("read model: undecodable observations key");
+      if (!span.Contains(key->second)) break;
+      months.insert(key->second);
     }
     if (!it->status().ok()) return FromRocks(it->status(), "read observations");
-    if (auto p = pending.find(prefix); p != pending.end()) {
-      for (const auto& [month, value] : p->second) {
-        if (!months.Contains(month)) continue;
-        if (value->has_value()) {
-          out.insert_or_assign(month, **value);
-        } else {
-          out.erase(month);  // withdrawn in this run
-        }
-      }
+    for (const auto& [key, org_month] : org_months_) {
+      auto parts = codec::ParseOrgMonthKey(key);
+      if (parts && parts->first == ods && span.Contains(parts->second)) months.insert(parts->second);
+    }
+    std::vector<Month> out;
+    for (Month m : months) {
+      auto org_month = Load(ods, m);
+      if (!org_month.ok()) return org_month.status();
+      if (!(*org_month)->values.empty()) out.push_back(m);
     }
     return out;
   }
@@ -336,23 +501,17 @@ class Applier {
   // measure, and the AGGREGATION_LAST sums of the quarters whose latest
   // month moved. Totals across collaboratives do not change.
   absl::Status MoveAggregates(const std::vector<MembershipMove>& moves) {
-    if (moves.empty()) return absl::OkStatus();
-    std::set<std::string, std::less<>> moved;
-    for (const MembershipMove& move : moves) moved.insert(move.ods_code);
-    Pending pending;
-    for (const auto& [key, value] : observations_) {
-      auto parts = codec::ParseObservationKey(key);
-      if (!parts || moved.count(parts->ods) == 0) continue;
-      pending[codec::ObservationPrefix(parts->measure, parts->ods)][parts->month] = &value;
-    }
     for (const MembershipMove& move : moves) {
+      auto months = MonthsStored(move.ods_code, move.months);
+      if (!months.ok()) return months.status();
       for (const std::string& measure_id : catalogue_->MeasuresEnrolled(move.ods_code)) {
         const v1::Measure& measure = *catalogue_->FindMeasure(measure_id);
-        auto stored = StoredIn(measure_id, move.ods_code, move.months, pending);
-        if (!stored.ok()) return stored.status();
         std::set<Quarter> quarters;
-        for (const auto& [month, value] : *stored) {
-          const Sums sums = MonthSums(measure, month, value);
+        for (Month month : *months) {
+          auto value = GetObservation(measure_id, move.ods_code, month);
+          if (!value.ok()) return value.status();
+          if (!value->has_value()) continue;
+          const Sums sums = MonthSums(measure, month, **value);
           Dirty({measure_id, month.index(), move.from_collaborative, false}) -= sums;
           Dirty({measure_id, month.index(), move.to_collaborative, false}) += sums;
           quarters.insert(Quarter::Containing(month));
@@ -421,8 +580,7 @@ class Applier {
         if (!l.ok()) return l.status();
         latest_before = *l;
       }
-      std::string obs_key = codec::ObservationKey(row.measure_id(), row.ods_code(), month);
-      auto old = GetObservation(obs_key);
+      auto old = GetObservation(row.measure_id(), row.ods_code(), month);
       if (!old.ok()) return old.status();
       ObservationValue value;
       value.numerator = row.numerator();
@@ -430,10 +588,13 @@ class Applier {
       value.position = position;
       value.first_position = old->has_value() ? (*old)->first_position : position;
       value.first_recorded_ms = old->has_value() ? (*old)->first_recorded_ms : recorded_ms;
-      observations_[obs_key] = value;
-
-      PutHistory(row.measure_id(), row.ods_code(), month, position, envelope,
-                 batch.submission_id(), v1::VALUE_CHANGE_KIND_SUBMITTED, &value, *old, "");
+      if (auto set = SetObservation(row.measure_id(), row.ods_code(), month, value); !set.ok()) {
+        return set;
+      }
+      if (auto noted = NoteChange(row.measure_id(), row.ods_code(), month, value, *old);
+          !noted.ok()) {
+        return noted;
+      }
 
       // Move the monthly sums by the delta: a correction replaces (and keeps
       // the timeliness of the first value).
@@ -457,6 +618,7 @@ class Applier {
         AddLatest(row.measure_id(), row.ods_code(), quarter, **l, +1);
       }
     }
+    PutHistory(position, envelope, batch.submission_id(), v1::VALUE_CHANGE_KIND_SUBMITTED, "");
     PutReceipt(key, batch.submission_id(), position, static_cast<uint32_t>(batch.rows_size()),
                envelope);
     return absl::OkStatus();
@@ -467,29 +629,6 @@ class Applier {
                               OnTimeDeadline(measure, month).time_since_epoch())
                               .count();
     return first_recorded_ms < deadline;
-  }
-
-  void PutHistory(const std::string& measure, const std::string& ods, Month month,
-                  uint64_t position, const v1::Envelope& envelope, const std::string& request_id,
-                  v1::ValueChangeKind kind, const ObservationValue* value,
-                  const std::optional<ObservationValue>& previous, const std::string& reason) {
-    v1::ValueChange change;
-    change.set_kind(kind);
-    change.set_position(position);
-    *change.mutable_recorded_at() = envelope.recorded_at();
-    change.set_principal(envelope.principal());
-    change.set_request_id(request_id);
-    if (value != nullptr) {
-      change.set_numerator(value->numerator);
-      if (value->denominator) change.set_denominator(*value->denominator);
-    }
-    if (previous) {
-      change.set_previous_numerator(previous->numerator);
-      if (previous->denominator) change.set_previous_denominator(*previous->denominator);
-    }
-    change.set_reason(reason);
-    history_.emplace_back(codec::HistoryKey(measure, ods, month, position),
-                          change.SerializeAsString());
   }
 
   absl::Status ApplyWithdrawal(uint64_t position, const v1::Envelope& envelope) {
@@ -505,8 +644,7 @@ class Applier {
     uint32_t withdrawn = 0;
     for (const v1::ObservationKey& k : w.keys()) {
       Month month = *Month::Parse(k.month());
-      std::string obs_key = codec::ObservationKey(k.measure_id(), k.ods_code(), month);
-      auto old = GetObservation(obs_key);
+      auto old = GetObservation(k.measure_id(), k.ods_code(), month);
       if (!old.ok()) return old.status();
       if (!old->has_value()) continue;  // nothing stored: nothing to withdraw
       const v1::Measure& measure = *catalogue_->FindMeasure(k.measure_id());
@@ -518,11 +656,15 @@ class Applier {
         if (!l.ok()) return l.status();
         latest_before = *l;
       }
-      PutHistory(k.measure_id(), k.ods_code(), month, position, envelope, w.withdrawal_id(),
-                 v1::VALUE_CHANGE_KIND_WITHDRAWN, nullptr, *old, w.reason());
-      observations_[obs_key] = std::nullopt;
+      if (auto noted = NoteChange(k.measure_id(), k.ods_code(), month, std::nullopt, *old);
+          !noted.ok()) {
+        return noted;
+      }
+      if (auto set = SetObservation(k.measure_id(), k.ods_code(), month, std::nullopt); !set.ok()) {
+        return set;
+      }
       const std::string* collab = catalogue_->CollaborativeOf(k.ods_code(), month);
-      Dirty({k.measure_id(), month.index(), collab ? *collab : std::string(), false}) -=
+      Dirty({k.measure_id(), month.index(), collab ? std::string_view(*collab) : "", false}) -=
           MonthSums(measure, month, **old);
       --observation_delta_;
       --reporting_delta_[{month.index(), k.ods_code()}];
@@ -534,6 +676,7 @@ class Applier {
         if (l->has_value()) AddLatest(k.measure_id(), k.ods_code(), quarter, **l, +1);
       }
     }
+    PutHistory(position, envelope, w.withdrawal_id(), v1::VALUE_CHANGE_KIND_WITHDRAWN, w.reason());
     PutReceipt(key, w.withdrawal_id(), position, withdrawn, envelope);
     return absl::OkStatus();
   }
@@ -613,10 +756,18 @@ class Applier {
   rocksdb::WriteBatch batch_;
   std::shared_ptr<const Catalogue> catalogue_;
   std::shared_ptr<Catalogue> own_catalogue_;  // set once this run changes the catalogue
-  // Observations written by this run; nullopt: withdrawn in this run.
-  std::unordered_map<std::string, std::optional<ObservationValue>> observations_;
+  // Organisation-months read or written by this run, by observations key,
+  // and the one used last (a request's rows come by organisation-month).
+  std::unordered_map<std::string, OrgMonth> org_months_;
+  std::string last_ods_;
+  Month last_month_;
+  OrgMonth* last_org_month_ = nullptr;
+  // The current event's changes, per organisation-month (by its key), and
+  // the event's position.
+  std::vector<std::pair<const std::string*, std::vector<codec::MeasureChange>>> event_changes_;
+  uint64_t event_position_ = 0;
   std::unordered_set<std::string> requests_;
-  std::map<AggregateRef, Sums> dirty_;
+  std::unordered_map<AggregateRef, Sums, AggregateRefHash, AggregateRefHash> dirty_;
   // History entries of this run, written at Commit in key order.
   std::vector<std::pair<std::string, std::string>> history_;
   // Change of the values stored per (month index, ODS code).
@@ -731,12 +882,21 @@ absl::Status ReadModel::LoadMirror() {
 
   for (bool quarter : {false, true}) {
     it.reset(db_->NewIterator(ro, quarter ? quarter_last_ : aggregates_));
+    codec::MeasureSums sums;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       auto key = codec::ParsePeriodKey(std::string_view(it->key().data(), it->key().size()));
-      auto sums = codec::DecodeSums(std::string_view(it->value().data(), it->value().size()));
-      if (!key || !sums) return absl::DataLossError("read model: undecodable aggregate");
-      auto& agg = aggregates_by_measure_[key->measure];
-      (quarter ? agg.quarters_last : agg.months)[key->period][key->collaborative] = *sums;
+      if (!key || !codec::DecodeMeasureSums(
+                      std::string_view(it->value().data(), it->value().size()), &sums)) {
+        return absl::DataLossError("read model: undecodable aggregate");
+      }
+      for (const auto& [measure, s] : sums) {
+        auto m = aggregates_by_measure_.find(measure);
+        if (m == aggregates_by_measure_.end()) {
+          m = aggregates_by_measure_.emplace(std::string(measure), MeasureAggregates()).first;
+        }
+        (quarter ? m->second.quarters_last : m->second.months)[key->first].emplace(key->second, s);
+        sums_by_period_[{quarter, key->first, std::string(key->second)}].emplace(measure, s);
+      }
     }
     if (!it->status().ok()) return FromRocks(it->status(), "load aggregates");
   }
@@ -841,31 +1001,60 @@ absl::StatusOr<std::vector<StoredObservation>> View::Observations(std::string_vi
   std::vector<StoredObservation> out;
   rocksdb::ReadOptions ro;
   ro.snapshot = model_->snapshot_;
+  std::optional<ObservationValue> value;
+  auto add = [&](Month month, std::string_view bytes) -> absl::Status {
+    if (!codec::FindInOrgMonth(bytes, measure_id, &value)) {
+      return absl::DataLossError("read model: undecodable observations");
+    }
+    if (value) {
+      out.push_back({month, value->numerator, value->denominator, value->first_recorded_ms});
+    }
+    return absl::OkStatus();
+  };
   if (from == to) {
     // One month: a point read (bloom filters answer most misses) costs a
     // fraction of an iterator's set-up and seek.
-    std::string value;
-    auto s = model_->db_->Get(ro, model_->observations_,
-                              codec::ObservationKey(measure_id, ods_code, from), &value);
+    rocksdb::PinnableSlice bytes;
+    auto s = model_->db_->Get(ro, model_->observations_, codec::OrgMonthKey(ods_code, from),
+                              &bytes);
     if (s.IsNotFound()) return out;
     if (!s.ok()) return FromRocks(s, "observation");
-    auto decoded = codec::DecodeObservation(value);
-    if (!decoded) return absl::DataLossError("read model: undecodable observation");
-    out.push_back({from, decoded->numerator, decoded->denominator, decoded->first_recorded_ms});
+    if (auto added = add(from, bytes.ToStringView()); !added.ok()) return added;
     return out;
   }
-  std::string upper = codec::ObservationKey(measure_id, ods_code, to.Plus(1));
+  std::string upper = codec::OrgMonthKey(ods_code, to.Plus(1));
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->observations_));
-  for (it->Seek(codec::ObservationKey(measure_id, ods_code, from)); it->Valid(); it->Next()) {
-    std::string_view key(it->key().data(), it->key().size());
-    auto value = codec::DecodeObservation(std::string_view(it->value().data(), it->value().size()));
-    auto month = codec::MonthOfObservationKey(key);
-    if (!value || !month) return absl::DataLossError("read model: undecodable observation");
-    out.push_back({*month, value->numerator, value->denominator, value->first_recorded_ms});
+  for (it->Seek(codec::OrgMonthKey(ods_code, from)); it->Valid(); it->Next()) {
+    auto key = codec::ParseOrgMonthKey(std::string_view(it->key().data(), it->key().size()));
+    if (!key) return absl::DataLossError("read model: undecodable observations key");
+    if (auto added = add(key->second, std::string_view(it->value().data(), it->value().size()));
+        !added.ok()) {
+      return added;
+    }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "observations");
+  return out;
+}
+
+absl::StatusOr<std::vector<MonthValue>> View::ValuesOf(std::string_view ods_code,
+                                                      Month month) const {
+  std::vector<MonthValue> out;
+  rocksdb::ReadOptions ro;
+  ro.snapshot = model_->snapshot_;
+  rocksdb::PinnableSlice bytes;
+  auto s = model_->db_->Get(ro, model_->observations_, codec::OrgMonthKey(ods_code, month), &bytes);
+  if (s.IsNotFound()) return out;
+  if (!s.ok()) return FromRocks(s, "observations");
+  codec::MeasureValues values;
+  if (!codec::DecodeOrgMonth(bytes.ToStringView(), &values)) {
+    return absl::DataLossError("read model: undecodable observations");
+  }
+  out.reserve(values.size());
+  for (const auto& [measure, v] : values) {
+    out.push_back({std::string(measure), {month, v.numerator, v.denominator, v.first_recorded_ms}});
+  }
   return out;
 }
 
@@ -875,16 +1064,19 @@ absl::StatusOr<std::vector<v1::ValueChange>> View::History(std::string_view meas
   std::vector<v1::ValueChange> out;
   rocksdb::ReadOptions ro;
   ro.snapshot = model_->snapshot_;
-  const std::string prefix = codec::ObservationKey(measure_id, ods_code, month);
+  const std::string prefix = codec::OrgMonthKey(ods_code, month);
   std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->history_));
+  std::optional<v1::ValueChange> change;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     // Exactly the key plus an 8-byte position: never a longer ods code.
     if (it->key().size() != prefix.size() + 8) continue;
-    v1::ValueChange change;
-    if (!change.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    auto position =
+        codec::ParseU64(std::string_view(it->key().data() + prefix.size(), 8)).value_or(0);
+    if (!codec::FindInHistory(std::string_view(it->value().data(), it->value().size()),
+                              measure_id, position, &change)) {
       return absl::DataLossError("read model: undecodable history entry");
     }
-    out.push_back(std::move(change));
+    if (change) out.push_back(std::move(*change));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "history");
   return out;

@@ -27,30 +27,38 @@ absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
     std::map<std::string, std::vector<std::string>> missing;  // ods -> measures
   };
   std::map<std::string, Area> areas;
-  // Enrolments are keyed (measure, ods), so measures come out sorted per
-  // organisation.
+  // The measures each organisation is enrolled in for the month, sorted
+  // (enrolments are keyed (measure, ods)).
+  std::map<std::string_view, std::vector<std::string_view>> enrolled_by_ods;
   for (const auto& [key, spans] : catalogue.enrolments()) {
     const auto& [measure_id, ods] = key;
     bool enrolled = false;
     for (const auto& span : spans) enrolled = enrolled || span.Contains(*month);
-    if (!enrolled) continue;
+    if (enrolled) enrolled_by_ods[ods].push_back(measure_id);
+  }
+  // One read per organisation: its values of the month, sorted by measure.
+  for (const auto& [ods, measures] : enrolled_by_ods) {
     const std::string* collaborative = catalogue.CollaborativeOf(ods, *month);
     if (collaborative == nullptr || (!only.empty() && *collaborative != only)) continue;
     Area& area = areas[*collaborative];
-    area.returns.set_expected(area.returns.expected() + 1);
-    auto stored = view.Observations(measure_id, ods, *month, *month);
+    area.returns.set_expected(area.returns.expected() + static_cast<int64_t>(measures.size()));
+    auto stored = view.ValuesOf(ods, *month);
     if (!stored.ok()) return stored.status();
-    if (stored->empty()) {
-      area.missing[ods].push_back(measure_id);
-      continue;
-    }
-    area.returns.set_reported(area.returns.reported() + 1);
-    const auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              OnTimeDeadline(*catalogue.FindMeasure(measure_id), *month)
-                                  .time_since_epoch())
-                              .count();
-    if (stored->front().first_recorded_ms < deadline) {
-      area.returns.set_on_time(area.returns.on_time() + 1);
+    auto value = stored->begin();
+    for (std::string_view measure_id : measures) {
+      while (value != stored->end() && value->measure_id < measure_id) ++value;
+      if (value == stored->end() || value->measure_id != measure_id) {
+        area.missing[std::string(ods)].emplace_back(measure_id);
+        continue;
+      }
+      area.returns.set_reported(area.returns.reported() + 1);
+      const auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                OnTimeDeadline(*catalogue.FindMeasure(measure_id), *month)
+                                    .time_since_epoch())
+                                .count();
+      if (value->value.first_recorded_ms < deadline) {
+        area.returns.set_on_time(area.returns.on_time() + 1);
+      }
     }
   }
 

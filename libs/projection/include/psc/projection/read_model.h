@@ -75,6 +75,12 @@ struct StoredObservation {
   int64_t first_recorded_ms = 0;
 };
 
+// One measure's value in an organisation-month.
+struct MonthValue {
+  std::string measure_id;
+  StoredObservation value;
+};
+
 // A publication as the log holds it.
 struct PublishedQuarter {
   v1::Envelope envelope;  // holds the QuarterPublished, when and by whom
@@ -85,6 +91,14 @@ struct PublishedQuarter {
 struct SignedOffQuarter {
   v1::Envelope envelope;  // holds the QuarterSignedOff, when and by whom
   LogPosition position;
+};
+
+// An aggregates / quarter_last key: (quarterly, period index, collaborative).
+struct PeriodGroup {
+  bool quarter = false;
+  int period = 0;
+  std::string collaborative;
+  auto operator<=>(const PeriodGroup&) const = default;
 };
 
 // What the read model holds on disk and in memory, for metrics.
@@ -110,6 +124,8 @@ class View {
   absl::StatusOr<std::vector<StoredObservation>> Observations(std::string_view measure_id,
                                                              std::string_view ods_code, Month from,
                                                              Month to) const;
+  // Every value stored for one organisation in one month, by measure id.
+  absl::StatusOr<std::vector<MonthValue>> ValuesOf(std::string_view ods_code, Month month) const;
   // Every learning submission applied, by id.
   absl::StatusOr<std::vector<v1::Learning>> Learning() const;
   // The latest publication of a quarter, if any.
@@ -212,6 +228,9 @@ class ReadModel {
   uint64_t applied_ = 0;
   std::shared_ptr<const Catalogue> catalogue_;
   std::map<std::string, MeasureAggregates, std::less<>> aggregates_by_measure_;
+  // The same sums by period and collaborative, as the aggregates families
+  // store them (read and kept by Apply only).
+  std::map<PeriodGroup, std::map<std::string, Sums, std::less<>>> sums_by_period_;
   uint64_t observation_count_ = 0;
   uint64_t refused_count_ = 0;
   std::atomic<int64_t> last_recorded_ms_{0};
