@@ -8,6 +8,8 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <google/protobuf/arena.h>
+
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -97,7 +99,10 @@ class Applier {
   explicit Applier(ReadModel& model) : model_(model), catalogue_(model.catalogue_) {}
 
   absl::Status ApplyRecord(const eventlog::Record& record) {
-    v1::Envelope envelope;
+    // Parsed on an arena: one allocation for the whole event instead of one
+    // per row and string.
+    google::protobuf::Arena arena;
+    v1::Envelope& envelope = *google::protobuf::Arena::CreateMessage<v1::Envelope>(&arena);
     if (!envelope.ParseFromString(record.payload)) {
       return absl::DataLossError(StrCat("event at position ", record.position.value(),
                                         " cannot be decoded: the log is damaged"));
@@ -155,21 +160,19 @@ class Applier {
                codec::U64(m.observation_count_ + observation_delta_));
     batch_.Put(m.meta_, codec::kRefusedCountKey, codec::U64(m.refused_count_ + refused_delta_));
     PutAggregates();
-    // Values per organisation-month after this run.
-    std::vector<std::pair<std::pair<int, std::string>, int64_t>> reporting;
-    for (const auto& [key, delta] : reporting_delta_) {
-      if (delta == 0) continue;
-      int64_t now = delta;
-      if (auto mo = m.reporting_.find(key.first); mo != m.reporting_.end()) {
-        if (auto o = mo->second.find(key.second); o != mo->second.end()) now += o->second;
-      }
-      const std::string k = codec::ReportingKey(Month::FromIndex(key.first), key.second);
-      if (now <= 0) {
+    // Values per organisation-month after this run, where that changed.
+    std::vector<std::pair<std::pair<int, std::string_view>, int64_t>> reporting;
+    for (const auto& [key, org_month] : written) {
+      if (org_month->values.size() == org_month->loaded_size) continue;
+      auto parts = codec::ParseOrgMonthKey(*key);
+      const int64_t now = static_cast<int64_t>(org_month->values.size());
+      const std::string k = codec::ReportingKey(parts->second, parts->first);
+      if (now == 0) {
         batch_.Delete(m.reporting_cf_, k);
       } else {
         batch_.Put(m.reporting_cf_, k, codec::U64(static_cast<uint64_t>(now)));
       }
-      reporting.emplace_back(key, now);
+      reporting.emplace_back(std::make_pair(parts->second.index(), parts->first), now);
     }
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
@@ -179,20 +182,33 @@ class Applier {
     {
       std::unique_lock lock(m.mu_);
       for (const auto& [ref, sums] : dirty_) {
-        auto& areas_by_period = ref.quarter ? m.aggregates_by_measure_[ref.measure].quarters_last
-                                            : m.aggregates_by_measure_[ref.measure].months;
+        auto measure = m.aggregates_by_measure_.find(ref.measure);
+        if (measure == m.aggregates_by_measure_.end()) {
+          measure = m.aggregates_by_measure_.emplace(ref.measure, MeasureAggregates()).first;
+        }
+        MeasureAggregates& agg = measure->second;
+        auto& areas_by_period = ref.quarter ? agg.quarters_last : agg.months;
+        Sums before;
+        auto p = areas_by_period.find(ref.period);
+        if (p != areas_by_period.end()) {
+          if (auto c = p->second.find(ref.collaborative); c != p->second.end()) before = c->second;
+        }
         if (sums.IsZero()) {
-          auto p = areas_by_period.find(ref.period);
           if (p != areas_by_period.end()) {
             p->second.erase(ref.collaborative);
             if (p->second.empty()) areas_by_period.erase(p);
           }
-          auto& agg = m.aggregates_by_measure_[ref.measure];
-          if (agg.months.empty() && agg.quarters_last.empty()) {
-            m.aggregates_by_measure_.erase(ref.measure);
-          }
         } else {
           areas_by_period[ref.period][ref.collaborative] = sums;
+        }
+        if (!ref.quarter) {
+          Sums& national = agg.national_months[ref.period];
+          national -= before;
+          national += sums;
+          if (national.IsZero()) agg.national_months.erase(ref.period);
+        }
+        if (agg.months.empty() && agg.quarters_last.empty()) {
+          m.aggregates_by_measure_.erase(measure);
         }
         auto& group = m.sums_by_period_[{ref.quarter, ref.period, ref.collaborative}];
         if (sums.IsZero()) {
@@ -204,10 +220,12 @@ class Applier {
       for (const auto& [key, now] : reporting) {
         auto& orgs = m.reporting_[key.first];
         if (now <= 0) {
-          orgs.erase(key.second);
+          if (auto o = orgs.find(key.second); o != orgs.end()) orgs.erase(o);
           if (orgs.empty()) m.reporting_.erase(key.first);
+        } else if (auto o = orgs.find(key.second); o != orgs.end()) {
+          o->second = now;
         } else {
-          orgs[key.second] = now;
+          orgs.emplace(std::string(key.second), now);
         }
       }
       m.catalogue_ = catalogue_;
@@ -256,7 +274,8 @@ class Applier {
   struct OrgMonth {
     const std::string* key = nullptr;  // its observations key
     std::vector<std::pair<std::string, ObservationValue>> values;
-    bool dirty = false;  // written by this run
+    bool dirty = false;      // written by this run
+    size_t loaded_size = 0;  // values stored before this run
     // Where the current event's changes of it are in event_changes_.
     uint64_t change_event = 0;
     size_t change_slot = 0;
@@ -286,6 +305,7 @@ class Applier {
         for (const auto& [measure, value] : decoded) {
           it->second.values.emplace_back(std::string(measure), value);
         }
+        it->second.loaded_size = decoded.size();
       }
     }
     last_ods_.assign(ods);
@@ -606,7 +626,6 @@ class Applier {
         s.reported += 1;
         s.on_time += OnTime(measure, month, value.first_recorded_ms) ? 1 : 0;
         ++observation_delta_;
-        ++reporting_delta_[{month.index(), row.ods_code()}];
       }
       s.numerator += value.numerator;
       s.denominator += value.denominator.value_or(0);
@@ -667,7 +686,6 @@ class Applier {
       Dirty({k.measure_id(), month.index(), collab ? std::string_view(*collab) : "", false}) -=
           MonthSums(measure, month, **old);
       --observation_delta_;
-      --reporting_delta_[{month.index(), k.ods_code()}];
       ++withdrawn;
       if (last) {
         if (latest_before) AddLatest(k.measure_id(), k.ods_code(), quarter, *latest_before, -1);
@@ -770,8 +788,6 @@ class Applier {
   std::unordered_map<AggregateRef, Sums, AggregateRefHash, AggregateRefHash> dirty_;
   // History entries of this run, written at Commit in key order.
   std::vector<std::pair<std::string, std::string>> history_;
-  // Change of the values stored per (month index, ODS code).
-  std::map<std::pair<int, std::string>, int64_t> reporting_delta_;
   int64_t observation_delta_ = 0;
   int64_t refused_delta_ = 0;
   int64_t last_recorded_ms_ = 0;
@@ -895,6 +911,7 @@ absl::Status ReadModel::LoadMirror() {
           m = aggregates_by_measure_.emplace(std::string(measure), MeasureAggregates()).first;
         }
         (quarter ? m->second.quarters_last : m->second.months)[key->first].emplace(key->second, s);
+        if (!quarter) m->second.national_months[key->first] += s;
         sums_by_period_[{quarter, key->first, std::string(key->second)}].emplace(measure, s);
       }
     }

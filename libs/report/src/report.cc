@@ -493,7 +493,16 @@ absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
               .count();
       by_month[o.month.index()] = Sums{o.numerator, o.denominator.value_or(0), 1, on_time ? 1 : 0};
     }
-  } else if (const projection::MeasureAggregates* agg = view.Aggregates(measure->id())) {
+  } else if (const projection::MeasureAggregates* agg = view.Aggregates(measure->id());
+             agg != nullptr && !by_collaborative) {
+    // The national series is kept summed over collaboratives.
+    for (const auto& [month, sums] : agg->national_months) {
+      if (from && month < from->index()) continue;
+      if (to && month > to->index()) break;
+      by_month[month] = sums;
+    }
+    std::erase_if(by_month, [](const auto& entry) { return entry.second.reported == 0; });
+  } else if (agg != nullptr) {
     for (const auto& [month, areas] : agg->months) {
       if (from && month < from->index()) continue;
       if (to && month > to->index()) break;

@@ -60,6 +60,9 @@ using AreaSums = std::map<std::string, Sums, std::less<>>;
 struct MeasureAggregates {
   // Month index -> monthly sums per collaborative.
   std::map<int, AreaSums> months;
+  // Month index -> the monthly sums over every collaborative (the national
+  // series).
+  std::map<int, Sums> national_months;
   // Quarter index -> AGGREGATION_LAST sums per collaborative (of each
   // organisation's latest month with a value).
   std::map<int, AreaSums> quarters_last;
