@@ -213,6 +213,47 @@ TEST_F(PscdTest, GoldenQuarterlyReport) {
   EXPECT_EQ(Report("2024/25 Q1", 5).rendered(), response.rendered());
 }
 
+// A report call says how long the server spent on it (server-timing), and
+// a second call at the same position gets the same report; a new event
+// gives a new one.
+TEST_F(PscdTest, ReportCarriesServerTimingAndIsBuiltOncePerPosition) {
+  Start();
+  LoadCatalogue();
+  v1::Receipt first = Submit(Submission("s1", {Obs("RHM", "falls-count.v1", "2024-04", 5)}));
+  auto call = [&](uint64_t min_position, double* server_ms) {
+    v1::GetQuarterlyReportRequest request;
+    request.set_quarter("2024/25 Q1");
+    request.set_min_position(min_position);
+    v1::GetQuarterlyReportResponse response;
+    auto context = Ctx();
+    auto status = server_.query->GetQuarterlyReport(context.get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    const auto& trailers = context->GetServerTrailingMetadata();
+    auto timing = trailers.find("server-timing");
+    EXPECT_NE(timing, trailers.end());
+    if (timing != trailers.end()) {
+      const std::string value(timing->second.data(), timing->second.size());
+      EXPECT_THAT(value, ::testing::StartsWith("report;dur="));
+      *server_ms = std::stod(value.substr(std::string("report;dur=").size()));
+    }
+    return response.report();
+  };
+  double built_ms = -1, again_ms = -1;
+  v1::QuarterlyReport built = call(first.position(), &built_ms);
+  v1::QuarterlyReport again = call(first.position(), &again_ms);
+  EXPECT_GE(built_ms, 0);
+  EXPECT_GE(again_ms, 0);
+  EXPECT_EQ(built.as_of_position(), first.position());
+  EXPECT_EQ(again.SerializeAsString(), built.SerializeAsString());
+
+  v1::Receipt second = Submit(Submission("s2", {Obs("RDZ", "falls-count.v1", "2024-04", 4)}));
+  double later_ms = -1;
+  v1::QuarterlyReport later = call(second.position(), &later_ms);
+  EXPECT_EQ(later.as_of_position(), second.position());
+  EXPECT_NE(later.SerializeAsString(), built.SerializeAsString());
+  EXPECT_GE(later_ms, 0);
+}
+
 TEST_F(PscdTest, PublishedQuarterIsFrozenAndRevisionsAreListed) {
   Start();
   LoadCatalogue();

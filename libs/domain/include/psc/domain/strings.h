@@ -26,6 +26,11 @@ void Append(std::string& out, T v) {
   out.append(buf, end);
 }
 
+// A double would otherwise convert to char and append one byte: format
+// numbers with number_format.h (or printf) instead.
+template <std::floating_point T>
+void Append(std::string& out, T v) = delete;
+
 }  // namespace strings_internal
 
 // Concatenates strings, characters and integers.

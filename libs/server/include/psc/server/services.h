@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "psc/report/cache.h"
 #include "psc/gateway/gateway.h"
 #include "psc/projection/read_model.h"
 #include "psc/v1/catalog_service.grpc.pb.h"
@@ -23,6 +24,9 @@ namespace psc::server {
 // The longest a request waits for a min_position when the client set no
 // deadline.
 inline constexpr std::chrono::seconds kMaxPositionWait{30};
+// Trailing metadata of GetQuarterlyReport: "report;dur=<ms>", the time the
+// server spent on the call after its min_position wait.
+inline constexpr std::string_view kServerTimingKey = "server-timing";
 
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
@@ -82,6 +86,8 @@ class QueryServiceImpl final : public v1::QueryService::Service {
 
  private:
   projection::ReadModel& model_;
+  // The reports last built, by quarter, at their positions.
+  report::ReportCache reports_;
 };
 
 // Publication: served where a read model is, appending to the log it
