@@ -363,6 +363,31 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
   return v.ToStatus("catalogue change refused");
 }
 
+Catalogue::Catalogue(const Catalogue& other)
+    : topics_(other.topics_),
+      collaboratives_(other.collaboratives_),
+      organisations_(other.organisations_),
+      measures_(other.measures_),
+      enrolments_(other.enrolments_),
+      measures_enrolled_(other.measures_enrolled_),
+      timelines_(other.timelines_),
+      enrolled_delta_(other.enrolled_delta_) {
+  IndexEnrolments();
+}
+
+Catalogue& Catalogue::operator=(const Catalogue& other) {
+  if (this != &other) *this = Catalogue(other);
+  return *this;
+}
+
+void Catalogue::IndexEnrolments() {
+  enrolment_index_.clear();
+  enrolment_index_.reserve(enrolments_.size());
+  for (const auto& [key, spans] : enrolments_) {
+    enrolment_index_.emplace(EnrolmentLess::View(key.first, key.second), &spans);
+  }
+}
+
 void Catalogue::Apply(const v1::CatalogueChanged& change) {
   for (const auto& t : change.topics()) topics_.try_emplace(t.id(), t);
   for (const auto& c : change.collaboratives()) collaboratives_.try_emplace(c.id(), c);
@@ -371,7 +396,12 @@ void Catalogue::Apply(const v1::CatalogueChanged& change) {
   for (const auto& e : change.enrolments()) {
     auto span = SpanOf(e);
     if (!span || FindOrganisation(e.ods_code()) == nullptr) continue;
-    auto& spans = enrolments_[{e.measure_id(), e.ods_code()}];
+    auto [entry, inserted] = enrolments_.try_emplace(EnrolmentKey{e.measure_id(), e.ods_code()});
+    if (inserted) {
+      enrolment_index_.emplace(EnrolmentLess::View(entry->first.first, entry->first.second),
+                               &entry->second);
+    }
+    auto& spans = entry->second;
     bool known = false;
     for (const auto& s : spans) known = known || s == *span;
     if (known) continue;
@@ -437,9 +467,9 @@ const v1::Measure* Catalogue::FindMeasure(std::string_view id) const {
 
 bool Catalogue::IsEnrolled(std::string_view ods_code, std::string_view measure_id,
                            Month month) const {
-  auto it = enrolments_.find(EnrolmentLess::View(measure_id, ods_code));
-  if (it == enrolments_.end()) return false;
-  for (const auto& s : it->second) {
+  auto it = enrolment_index_.find(EnrolmentLess::View(measure_id, ods_code));
+  if (it == enrolment_index_.end()) return false;
+  for (const auto& s : *it->second) {
     if (s.Contains(month)) return true;
   }
   return false;

@@ -1055,24 +1055,23 @@ absl::StatusOr<std::vector<StoredObservation>> View::Observations(std::string_vi
   return out;
 }
 
-absl::StatusOr<std::vector<MonthValue>> View::ValuesOf(std::string_view ods_code,
-                                                      Month month) const {
-  std::vector<MonthValue> out;
+absl::Status View::ForEachValue(
+    std::string_view ods_code, Month month,
+    const std::function<void(std::string_view measure_id, const StoredObservation&)>& fn) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = model_->snapshot_;
   rocksdb::PinnableSlice bytes;
   auto s = model_->db_->Get(ro, model_->observations_, codec::OrgMonthKey(ods_code, month), &bytes);
-  if (s.IsNotFound()) return out;
+  if (s.IsNotFound()) return absl::OkStatus();
   if (!s.ok()) return FromRocks(s, "observations");
   codec::MeasureValues values;
   if (!codec::DecodeOrgMonth(bytes.ToStringView(), &values)) {
     return absl::DataLossError("read model: undecodable observations");
   }
-  out.reserve(values.size());
   for (const auto& [measure, v] : values) {
-    out.push_back({std::string(measure), {month, v.numerator, v.denominator, v.first_recorded_ms}});
+    fn(measure, StoredObservation{month, v.numerator, v.denominator, v.first_recorded_ms});
   }
-  return out;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::ValueChange>> View::History(std::string_view measure_id,

@@ -36,30 +36,45 @@ absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
     for (const auto& span : spans) enrolled = enrolled || span.Contains(*month);
     if (enrolled) enrolled_by_ods[ods].push_back(measure_id);
   }
-  // One read per organisation: its values of the month, sorted by measure.
+  // Each measure's on-time deadline for the month, worked out once (by the
+  // catalogue's ids, which outlive the walk).
+  std::map<std::string_view, int64_t> deadlines;
+  auto deadline_of = [&](std::string_view measure_id) {
+    auto it = deadlines.find(measure_id);
+    if (it != deadlines.end()) return it->second;
+    const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           OnTimeDeadline(*catalogue.FindMeasure(measure_id), *month)
+                               .time_since_epoch())
+                           .count();
+    return deadlines.emplace(measure_id, ms).first->second;
+  };
+  // One read per organisation: its values of the month, in measure order,
+  // walked beside the measures it is enrolled in.
   for (const auto& [ods, measures] : enrolled_by_ods) {
     const std::string* collaborative = catalogue.CollaborativeOf(ods, *month);
     if (collaborative == nullptr || (!only.empty() && *collaborative != only)) continue;
     Area& area = areas[*collaborative];
     area.returns.set_expected(area.returns.expected() + static_cast<int64_t>(measures.size()));
-    auto stored = view.ValuesOf(ods, *month);
-    if (!stored.ok()) return stored.status();
-    auto value = stored->begin();
-    for (std::string_view measure_id : measures) {
-      while (value != stored->end() && value->measure_id < measure_id) ++value;
-      if (value == stored->end() || value->measure_id != measure_id) {
-        area.missing[std::string(ods)].emplace_back(measure_id);
-        continue;
-      }
-      area.returns.set_reported(area.returns.reported() + 1);
-      const auto deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                OnTimeDeadline(*catalogue.FindMeasure(measure_id), *month)
-                                    .time_since_epoch())
-                                .count();
-      if (value->value.first_recorded_ms < deadline) {
-        area.returns.set_on_time(area.returns.on_time() + 1);
-      }
-    }
+    std::vector<std::string>* missing = nullptr;
+    auto add_missing = [&](std::string_view measure_id) {
+      if (missing == nullptr) missing = &area.missing[std::string(ods)];
+      missing->emplace_back(measure_id);
+    };
+    size_t next = 0;
+    int64_t reported = 0, on_time = 0;
+    auto walked = view.ForEachValue(
+        ods, *month, [&](std::string_view measure_id, const projection::StoredObservation& value) {
+          while (next < measures.size() && measures[next] < measure_id) add_missing(measures[next++]);
+          if (next == measures.size() || measures[next] != measure_id) return;
+          // The catalogue's id: `measure_id` is gone after this call.
+          const std::string_view enrolled = measures[next++];
+          ++reported;
+          if (value.first_recorded_ms < deadline_of(enrolled)) ++on_time;
+        });
+    if (!walked.ok()) return walked;
+    while (next < measures.size()) add_missing(measures[next++]);
+    area.returns.set_reported(area.returns.reported() + reported);
+    area.returns.set_on_time(area.returns.on_time() + on_time);
   }
 
   v1::OutstandingReturns out;

@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -51,6 +52,13 @@ struct MembershipMove {
 
 class Catalogue {
  public:
+  Catalogue() = default;
+  // Copies rebuild the enrolment index (it points into the copy's own keys).
+  Catalogue(const Catalogue& other);
+  Catalogue& operator=(const Catalogue& other);
+  Catalogue(Catalogue&&) = default;
+  Catalogue& operator=(Catalogue&&) = default;
+
   // Checks `change` against the current catalogue without modifying it: OK,
   // or INVALID_ARGUMENT naming every bad entry as `<prefix><list>[i].<field>`.
   // Identical re-registrations are fine; conflicting ones are refused.
@@ -153,6 +161,19 @@ class Catalogue {
   // organisation's runs between collaboratives.
   std::map<std::string, std::map<std::string, std::map<Month, int64_t>, std::less<>>, std::less<>>
       enrolled_delta_;
+
+  // (measure, ODS code) -> its spans in enrolments_, hashed: IsEnrolled is
+  // on the path of every row validated. The views point into enrolments_'
+  // keys (map nodes never move; enrolments are never removed).
+  struct EnrolmentHash {
+    size_t operator()(const EnrolmentLess::View& v) const {
+      std::hash<std::string_view> h;
+      return h(v.first) ^ (h(v.second) * 0x9e3779b97f4a7c15ull);
+    }
+  };
+  std::unordered_map<EnrolmentLess::View, const std::vector<MonthSpan>*, EnrolmentHash>
+      enrolment_index_;
+  void IndexEnrolments();
 };
 
 // Entries a change registers (topics, collaboratives, organisations,

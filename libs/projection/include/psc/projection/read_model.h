@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -78,12 +79,6 @@ struct StoredObservation {
   int64_t first_recorded_ms = 0;
 };
 
-// One measure's value in an organisation-month.
-struct MonthValue {
-  std::string measure_id;
-  StoredObservation value;
-};
-
 // A publication as the log holds it.
 struct PublishedQuarter {
   v1::Envelope envelope;  // holds the QuarterPublished, when and by whom
@@ -127,8 +122,11 @@ class View {
   absl::StatusOr<std::vector<StoredObservation>> Observations(std::string_view measure_id,
                                                              std::string_view ods_code, Month from,
                                                              Month to) const;
-  // Every value stored for one organisation in one month, by measure id.
-  absl::StatusOr<std::vector<MonthValue>> ValuesOf(std::string_view ods_code, Month month) const;
+  // Calls `fn` with every value stored for one organisation in one month,
+  // in measure id order (one read; the id is valid during the call only).
+  absl::Status ForEachValue(
+      std::string_view ods_code, Month month,
+      const std::function<void(std::string_view measure_id, const StoredObservation&)>& fn) const;
   // Every learning submission applied, by id.
   absl::StatusOr<std::vector<v1::Learning>> Learning() const;
   // The latest publication of a quarter, if any.
