@@ -6,6 +6,8 @@
 //   psc-bench-micro [--benchmark_filter=Apply] [--benchmark_min_time=2]
 #include <benchmark/benchmark.h>
 
+#include <malloc.h>
+
 #include <memory>
 
 #include "psc/domain/catalogue.h"
@@ -146,6 +148,28 @@ void BM_QuarterlyReport(benchmark::State& state) {
   state.counters["rows_stored"] = static_cast<double>(RowsIn(d.requests));
 }
 BENCHMARK(BM_QuarterlyReport)->Unit(benchmark::kMillisecond);
+
+// Heap bytes held by one Catalogue folded from the benchmark's catalogue at
+// range(0) rows (glibc's count of allocated bytes before and after): the
+// gateway's fold and the read model each hold one.
+void BM_CatalogueMemory(benchmark::State& state) {
+  const auto changes =
+      demo::DemoCatalogue(demo::BenchOptions(static_cast<uint64_t>(state.range(0)), 20250401));
+  size_t bytes = 0, enrolments = 0;
+  for (auto _ : state) {
+    const size_t before = mallinfo2().uordblks;
+    auto catalogue = std::make_unique<Catalogue>();
+    for (const auto& change : changes) catalogue->Apply(change);
+    bytes = mallinfo2().uordblks - before;
+    enrolments = catalogue->enrolments().size();
+    benchmark::DoNotOptimize(catalogue.get());
+  }
+  state.counters["enrolments"] = static_cast<double>(enrolments);
+  state.counters["heap_MiB"] = static_cast<double>(bytes) / (1 << 20);
+  state.counters["bytes_per_enrolment"] =
+      enrolments == 0 ? 0 : static_cast<double>(bytes) / static_cast<double>(enrolments);
+}
+BENCHMARK(BM_CatalogueMemory)->Arg(1'000'000)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
