@@ -8,9 +8,12 @@
 
 #include <malloc.h>
 
+#include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "psc/domain/catalogue.h"
+#include "psc/domain/strings.h"
 #include "psc/domain/validation.h"
 #include "psc/eventlog/event_log.h"
 #include "psc/projection/read_model.h"
@@ -170,6 +173,46 @@ void BM_CatalogueMemory(benchmark::State& state) {
       enrolments == 0 ? 0 : static_cast<double>(bytes) / static_cast<double>(enrolments);
 }
 BENCHMARK(BM_CatalogueMemory)->Arg(1'000'000)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// The quarterly report on a read model already built elsewhere, named by
+// PSC_BENCH_READ_MODEL (for example by `psc-projection --journal J
+// --data-dir D --rebuild-only` on a journal psc-bench kept at 10M rows):
+// the last whole quarter with data. Skipped when the variable is unset.
+void BM_QuarterlyReportOnReadModel(benchmark::State& state) {
+  const char* dir = std::getenv("PSC_BENCH_READ_MODEL");
+  if (dir == nullptr || *dir == '\0') {
+    state.SkipWithError("PSC_BENCH_READ_MODEL is not set");
+    return;
+  }
+  auto model = projection::ReadModel::Open(dir);
+  if (!model.ok()) {
+    state.SkipWithError(std::string(model.status().message()).c_str());
+    return;
+  }
+  std::optional<Quarter> quarter;
+  uint64_t stored = 0, position = 0;
+  {
+    auto view = (*model)->Snapshot();
+    stored = view.observation_count();
+    position = view.position().value();
+    if (auto last = view.LatestReportedMonth()) {
+      quarter = Quarter::Containing(*last);
+      if (quarter->LastMonth() != *last) quarter = Quarter::Containing(quarter->FirstMonth().Plus(-1));
+    }
+  }
+  if (!quarter) {
+    state.SkipWithError(StrCat("the read model holds no values (position ", position, ", ",
+                               stored, " observations)")
+                            .c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto view = (*model)->Snapshot();
+    benchmark::DoNotOptimize(report::BuildQuarterlyReport(view, *quarter));
+  }
+  state.counters["values_stored"] = static_cast<double>(stored);
+}
+BENCHMARK(BM_QuarterlyReportOnReadModel)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
