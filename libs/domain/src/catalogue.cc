@@ -1,5 +1,7 @@
 #include "psc/domain/catalogue.h"
 
+#include <algorithm>
+
 #include <google/protobuf/util/message_differencer.h>
 
 #include "psc/domain/strings.h"
@@ -369,7 +371,6 @@ Catalogue::Catalogue(const Catalogue& other)
       organisations_(other.organisations_),
       measures_(other.measures_),
       enrolments_(other.enrolments_),
-      measures_enrolled_(other.measures_enrolled_),
       timelines_(other.timelines_),
       enrolled_delta_(other.enrolled_delta_) {
   IndexEnrolments();
@@ -381,10 +382,11 @@ Catalogue& Catalogue::operator=(const Catalogue& other) {
 }
 
 void Catalogue::IndexEnrolments() {
-  enrolment_index_.clear();
-  enrolment_index_.reserve(enrolments_.size());
-  for (const auto& [key, spans] : enrolments_) {
-    enrolment_index_.emplace(EnrolmentLess::View(key.first, key.second), &spans);
+  enrolments_by_ods_.clear();
+  // enrolments_ is sorted by (measure, ods): each organisation's list comes
+  // out sorted by measure.
+  for (const auto& entry : enrolments_) {
+    enrolments_by_ods_[entry.first.second].push_back({&entry.first, &entry.second});
   }
 }
 
@@ -398,15 +400,17 @@ void Catalogue::Apply(const v1::CatalogueChanged& change) {
     if (!span || FindOrganisation(e.ods_code()) == nullptr) continue;
     auto [entry, inserted] = enrolments_.try_emplace(EnrolmentKey{e.measure_id(), e.ods_code()});
     if (inserted) {
-      enrolment_index_.emplace(EnrolmentLess::View(entry->first.first, entry->first.second),
-                               &entry->second);
+      auto& list = enrolments_by_ods_[entry->first.second];
+      auto at = std::lower_bound(
+          list.begin(), list.end(), std::string_view(entry->first.first),
+          [](const OdsEnrolment& a, std::string_view measure) { return a.key->first < measure; });
+      list.insert(at, {&entry->first, &entry->second});
     }
     auto& spans = entry->second;
     bool known = false;
     for (const auto& s : spans) known = known || s == *span;
     if (known) continue;
     spans.push_back(*span);
-    measures_enrolled_[e.ods_code()].insert(e.measure_id());
     CountEnrolment(e.measure_id(), e.ods_code(), *span, +1);
   }
   for (const auto& m : change.memberships()) {
@@ -415,12 +419,10 @@ void Catalogue::Apply(const v1::CatalogueChanged& change) {
     // Take the organisation's enrolled months out of the counts, move them,
     // and count them again under the new timeline.
     auto count_all = [&](int sign) {
-      auto measures = measures_enrolled_.find(m.ods_code());
-      if (measures == measures_enrolled_.end()) return;
-      for (const std::string& measure : measures->second) {
-        for (const MonthSpan& s : enrolments_.find(EnrolmentKey{measure, m.ods_code()})->second) {
-          CountEnrolment(measure, m.ods_code(), s, sign);
-        }
+      auto list = enrolments_by_ods_.find(m.ods_code());
+      if (list == enrolments_by_ods_.end()) return;
+      for (const OdsEnrolment& e : list->second) {
+        for (const MonthSpan& s : *e.spans) CountEnrolment(e.key->first, e.key->second, s, sign);
       }
     };
     count_all(-1);
@@ -467,18 +469,25 @@ const v1::Measure* Catalogue::FindMeasure(std::string_view id) const {
 
 bool Catalogue::IsEnrolled(std::string_view ods_code, std::string_view measure_id,
                            Month month) const {
-  auto it = enrolment_index_.find(EnrolmentLess::View(measure_id, ods_code));
-  if (it == enrolment_index_.end()) return false;
-  for (const auto& s : *it->second) {
+  auto list = enrolments_by_ods_.find(ods_code);
+  if (list == enrolments_by_ods_.end()) return false;
+  auto it = std::lower_bound(
+      list->second.begin(), list->second.end(), measure_id,
+      [](const OdsEnrolment& a, std::string_view measure) { return a.key->first < measure; });
+  if (it == list->second.end() || it->key->first != measure_id) return false;
+  for (const auto& s : *it->spans) {
     if (s.Contains(month)) return true;
   }
   return false;
 }
 
 std::vector<std::string> Catalogue::MeasuresEnrolled(std::string_view ods_code) const {
-  auto it = measures_enrolled_.find(ods_code);
-  if (it == measures_enrolled_.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  auto list = enrolments_by_ods_.find(ods_code);
+  if (list == enrolments_by_ods_.end()) return {};
+  std::vector<std::string> out;
+  out.reserve(list->second.size());
+  for (const OdsEnrolment& e : list->second) out.push_back(e.key->first);
+  return out;
 }
 
 const std::string* Catalogue::CollaborativeOf(std::string_view ods_code, Month month) const {

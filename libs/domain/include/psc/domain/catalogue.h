@@ -149,8 +149,6 @@ class Catalogue {
   std::map<std::string, v1::Organisation, std::less<>> organisations_;
   std::map<std::string, v1::Measure, std::less<>> measures_;
   std::map<EnrolmentKey, std::vector<MonthSpan>, EnrolmentLess> enrolments_;
-  // ODS code -> measures it has enrolments for.
-  std::map<std::string, std::set<std::string>, std::less<>> measures_enrolled_;
   // ODS code -> membership timeline, for organisations with Membership
   // records.
   std::map<std::string, Timeline, std::less<>> timelines_;
@@ -162,17 +160,16 @@ class Catalogue {
   std::map<std::string, std::map<std::string, std::map<Month, int64_t>, std::less<>>, std::less<>>
       enrolled_delta_;
 
-  // (measure, ODS code) -> its spans in enrolments_, hashed: IsEnrolled is
-  // on the path of every row validated. The views point into enrolments_'
-  // keys (map nodes never move; enrolments are never removed).
-  struct EnrolmentHash {
-    size_t operator()(const EnrolmentLess::View& v) const {
-      std::hash<std::string_view> h;
-      return h(v.first) ^ (h(v.second) * 0x9e3779b97f4a7c15ull);
-    }
+  // ODS code -> its enrolments, sorted by measure id: IsEnrolled (on the
+  // path of every row validated) finds the organisation by hash and the
+  // measure by binary search among its few hundred. Everything points into
+  // enrolments_ (map nodes never move; enrolments are never removed), so a
+  // copy rebuilds it.
+  struct OdsEnrolment {
+    const EnrolmentKey* key;
+    const std::vector<MonthSpan>* spans;
   };
-  std::unordered_map<EnrolmentLess::View, const std::vector<MonthSpan>*, EnrolmentHash>
-      enrolment_index_;
+  std::unordered_map<std::string_view, std::vector<OdsEnrolment>> enrolments_by_ods_;
   void IndexEnrolments();
 };
 
