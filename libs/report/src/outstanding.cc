@@ -9,33 +9,35 @@
 
 namespace psc::report {
 
-absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
-    const projection::View& view, const v1::ListOutstandingReturnsRequest& request) {
-  auto month = Month::Parse(request.month());
-  if (!month) {
-    return InvalidField("month", "MALFORMED_MONTH",
-                        StrCat("'", request.month(), "' is not a month YYYY-MM"));
-  }
-  const Catalogue& catalogue = view.catalogue();
-  const std::string& only = request.collaborative_id();
-  if (!only.empty() && catalogue.FindCollaborative(only) == nullptr) {
-    return absl::NotFoundError(StrCat("collaborative '", only, "' is not registered"));
-  }
+namespace {
 
+// ODS code -> the measures it is enrolled in for a month, sorted.
+using EnrolledByOds = std::map<std::string_view, std::vector<std::string_view>>;
+
+// The enrolments of each of `months`, in one walk of the catalogue's
+// enrolments (keyed (measure, ods): measures come out sorted).
+std::vector<EnrolledByOds> EnrolledIn(const Catalogue& catalogue, const std::vector<Month>& months) {
+  std::vector<EnrolledByOds> out(months.size());
+  for (const auto& [key, spans] : catalogue.enrolments()) {
+    const auto& [measure_id, ods] = key;
+    for (size_t i = 0; i < months.size(); ++i) {
+      bool enrolled = false;
+      for (const auto& span : spans) enrolled = enrolled || span.Contains(months[i]);
+      if (enrolled) out[i][ods].push_back(measure_id);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<v1::OutstandingReturns> ReturnsOf(const projection::View& view, const Month* month,
+                                                 const std::string& only,
+                                                 const EnrolledByOds& enrolled_by_ods) {
+  const Catalogue& catalogue = view.catalogue();
   struct Area {
     v1::CollaborativeReturns returns;
     std::map<std::string, std::vector<std::string>> missing;  // ods -> measures
   };
   std::map<std::string, Area> areas;
-  // The measures each organisation is enrolled in for the month, sorted
-  // (enrolments are keyed (measure, ods)).
-  std::map<std::string_view, std::vector<std::string_view>> enrolled_by_ods;
-  for (const auto& [key, spans] : catalogue.enrolments()) {
-    const auto& [measure_id, ods] = key;
-    bool enrolled = false;
-    for (const auto& span : spans) enrolled = enrolled || span.Contains(*month);
-    if (enrolled) enrolled_by_ods[ods].push_back(measure_id);
-  }
   // Each measure's on-time deadline for the month, worked out once (by the
   // catalogue's ids, which outlive the walk).
   std::map<std::string_view, int64_t> deadlines;
@@ -90,6 +92,34 @@ absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
       if (const v1::Organisation* o = catalogue.FindOrganisation(ods)) org->set_name(o->name());
       for (auto& m : measures) org->add_measure_ids(std::move(m));
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
+    const projection::View& view, const v1::ListOutstandingReturnsRequest& request) {
+  auto month = Month::Parse(request.month());
+  if (!month) {
+    return InvalidField("month", "MALFORMED_MONTH",
+                        StrCat("'", request.month(), "' is not a month YYYY-MM"));
+  }
+  const std::string& only = request.collaborative_id();
+  if (!only.empty() && view.catalogue().FindCollaborative(only) == nullptr) {
+    return absl::NotFoundError(StrCat("collaborative '", only, "' is not registered"));
+  }
+  return ReturnsOf(view, &*month, only, EnrolledIn(view.catalogue(), {*month}).front());
+}
+
+absl::StatusOr<std::vector<v1::OutstandingReturns>> BuildOutstandingReturns(
+    const projection::View& view, const std::vector<Month>& months) {
+  const std::vector<EnrolledByOds> enrolled = EnrolledIn(view.catalogue(), months);
+  std::vector<v1::OutstandingReturns> out;
+  for (size_t i = 0; i < months.size(); ++i) {
+    auto returns = ReturnsOf(view, &months[i], "", enrolled[i]);
+    if (!returns.ok()) return returns.status();
+    out.push_back(std::move(*returns));
   }
   return out;
 }

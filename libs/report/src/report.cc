@@ -227,13 +227,11 @@ absl::Status AddPublicationNote(const projection::View& view, Quarter quarter,
 // Outstanding returns of each month of the quarter.
 absl::Status AddOutstanding(const projection::View& view, Quarter quarter,
                             v1::QuarterlyReport& report) {
-  for (Month m = quarter.FirstMonth(); m <= quarter.LastMonth(); m = m.Plus(1)) {
-    v1::ListOutstandingReturnsRequest request;
-    request.set_month(m.ToString());
-    auto returns = BuildOutstandingReturns(view, request);
-    if (!returns.ok()) return returns.status();
-    *report.add_outstanding() = std::move(*returns);
-  }
+  std::vector<Month> months;
+  for (Month m = quarter.FirstMonth(); m <= quarter.LastMonth(); m = m.Plus(1)) months.push_back(m);
+  auto returns = BuildOutstandingReturns(view, months);
+  if (!returns.ok()) return returns.status();
+  for (auto& r : *returns) *report.add_outstanding() = std::move(r);
   return absl::OkStatus();
 }
 

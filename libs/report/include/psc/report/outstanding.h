@@ -3,7 +3,10 @@
 // collaborative, with the counts behind completeness and timeliness.
 #pragma once
 
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "psc/domain/period.h"
 #include "psc/projection/read_model.h"
 #include "psc/v1/query.pb.h"
 
@@ -13,5 +16,11 @@ namespace psc::report {
 // collaborative.
 absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
     const projection::View& view, const v1::ListOutstandingReturnsRequest& request);
+
+// The same for every collaborative and each of `months`, walking the
+// catalogue's enrolments once for all of them (the quarterly report's
+// section).
+absl::StatusOr<std::vector<v1::OutstandingReturns>> BuildOutstandingReturns(
+    const projection::View& view, const std::vector<Month>& months);
 
 }  // namespace psc::report
