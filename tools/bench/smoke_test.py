@@ -22,6 +22,8 @@ EXPECTED_RATIOS = [
 ]
 EXPECTED_LATENCIES = [
     "report_grpc_idle", "report_grpc_loaded", "report_server",
+    # pscd's own time per call, from its server-timing trailer.
+    "report_served_idle", "report_served_loaded",
     "pg_groupby_report", "pg_summary_report",
 ]
 EXPECTED_MEMORY = [
@@ -68,7 +70,9 @@ def main():
                 problems.append(f"figure {name}: {f}")
         for name in EXPECTED_RATIOS:
             f = figures.get(name)
-            if f is None or not 0 < f["value"] < 10:
+            # Plausible, not a target: pscd is several times PostgreSQL's
+            # ingest, and report ratios span orders of magnitude.
+            if f is None or not 0 < f["value"] < 10000:
                 problems.append(f"ratio {name}: {f}")
         for name in EXPECTED_LATENCIES:
             for q in ("_p50", "_p99"):
