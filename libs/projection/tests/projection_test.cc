@@ -257,6 +257,36 @@ TEST_P(ProjectionSuite, FoldingInAnySplitGivesTheBytesOfOneCleanRebuild) {
   EXPECT_EQ(split, clean);
 }
 
+// Submissions are validated ahead on a second thread against the catalogue
+// a run starts with; a catalogue change earlier in the same run must still
+// decide. R1A is not enrolled in news2-on-time.v1 until the change
+// "enrol-r1a": its return is refused before it and applied after, whether
+// the four events come in one run or one by one.
+TEST_P(ProjectionSuite, CatalogueChangeInTheSameRunDecidesTheSubmissionsAfterIt) {
+  Append(EventOf(SmallCatalogue()));
+  Append(EventOf(Batch("early", {Obs("R1A", "news2-on-time.v1", "2024-04", 3, 4)})));
+  v1::CatalogueChanged enrol;
+  enrol.set_change_id("enrol-r1a");
+  auto* e = enrol.add_enrolments();
+  e->set_ods_code("R1A");
+  e->set_measure_id("news2-on-time.v1");
+  e->set_from_month("2024-04");
+  Append(EventOf(enrol));
+  Append(EventOf(Batch("late", {Obs("R1A", "news2-on-time.v1", "2024-04", 3, 4)})));
+  CatchUp();  // one run: every event in one WriteBatch
+  {
+    auto view = model().Snapshot();
+    EXPECT_EQ(view.refused_events(), 1u);
+    EXPECT_FALSE(view.Receipt("early")->has_value());
+    ASSERT_TRUE(view.Receipt("late")->has_value());
+    EXPECT_EQ(view.observation_count(), 1u);
+  }
+  EXPECT_EQ(MonthSums("news2-on-time.v1", kApr2024, "oxford"), (Sums{3, 4, 1, 0}));
+  std::string one_by_one;
+  SplitFold({1, 1, 1, 1}, &one_by_one);
+  EXPECT_EQ(one_by_one, Dump());
+}
+
 v1::CatalogueChanged Moved(const char* change_id, const char* ods, const char* collaborative,
                            const char* from, const char* to = "") {
   v1::CatalogueChanged c;
