@@ -1003,36 +1003,38 @@ absl::Status ReadModel::Apply(const std::vector<eventlog::Record>& records) {
   // a second thread does it, against the catalogue the run starts with,
   // while this one applies in order.
   const std::shared_ptr<const Catalogue> catalogue = catalogue_;
+  // A run of one event is prepared in line: a thread would cost more.
   std::vector<Prepared> prepared(records.size());
-  if (records.size() == 1) {
-    prepared[0].Prepare(records[0], *catalogue);
-    if (auto s = applier.ApplyRecord(records[0], prepared[0]); !s.ok()) return s;
-    return applier.Commit(records.back().position.value());
-  }
+  const bool ahead = records.size() > 1;
   std::mutex mu;
   std::condition_variable cv;
   size_t ready = 0;
   std::atomic<bool> stop{false};
-  std::thread helper([&] {
-    for (size_t i = 0; i < records.size() && !stop.load(); ++i) {
-      prepared[i].Prepare(records[i], *catalogue);
-      {
-        std::lock_guard lock(mu);
-        ready = i + 1;
+  std::thread helper;
+  if (ahead) {
+    helper = std::thread([&] {
+      for (size_t i = 0; i < records.size() && !stop.load(); ++i) {
+        prepared[i].Prepare(records[i], *catalogue);
+        {
+          std::lock_guard lock(mu);
+          ready = i + 1;
+        }
+        cv.notify_one();
       }
-      cv.notify_one();
-    }
-  });
+    });
+  }
   absl::Status status;
   for (size_t i = 0; i < records.size() && status.ok(); ++i) {
-    {
+    if (ahead) {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return ready > i; });
+    } else {
+      prepared[i].Prepare(records[i], *catalogue);
     }
     status = applier.ApplyRecord(records[i], prepared[i]);
   }
   stop = true;
-  helper.join();
+  if (helper.joinable()) helper.join();
   if (!status.ok()) return status;
   return applier.Commit(records.back().position.value());
 }

@@ -29,7 +29,7 @@ std::vector<EnrolledByOds> EnrolledIn(const Catalogue& catalogue, const std::vec
   return out;
 }
 
-absl::StatusOr<v1::OutstandingReturns> ReturnsOf(const projection::View& view, const Month* month,
+absl::StatusOr<v1::OutstandingReturns> ReturnsOf(const projection::View& view, Month month,
                                                  const std::string& only,
                                                  const EnrolledByOds& enrolled_by_ods) {
   const Catalogue& catalogue = view.catalogue();
@@ -45,7 +45,7 @@ absl::StatusOr<v1::OutstandingReturns> ReturnsOf(const projection::View& view, c
     auto it = deadlines.find(measure_id);
     if (it != deadlines.end()) return it->second;
     const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           OnTimeDeadline(*catalogue.FindMeasure(measure_id), *month)
+                           OnTimeDeadline(*catalogue.FindMeasure(measure_id), month)
                                .time_since_epoch())
                            .count();
     return deadlines.emplace(measure_id, ms).first->second;
@@ -53,7 +53,7 @@ absl::StatusOr<v1::OutstandingReturns> ReturnsOf(const projection::View& view, c
   // One read per organisation: its values of the month, in measure order,
   // walked beside the measures it is enrolled in.
   for (const auto& [ods, measures] : enrolled_by_ods) {
-    const std::string* collaborative = catalogue.CollaborativeOf(ods, *month);
+    const std::string* collaborative = catalogue.CollaborativeOf(ods, month);
     if (collaborative == nullptr || (!only.empty() && *collaborative != only)) continue;
     Area& area = areas[*collaborative];
     area.returns.set_expected(area.returns.expected() + static_cast<int64_t>(measures.size()));
@@ -65,7 +65,7 @@ absl::StatusOr<v1::OutstandingReturns> ReturnsOf(const projection::View& view, c
     size_t next = 0;
     int64_t reported = 0, on_time = 0;
     auto walked = view.ForEachValue(
-        ods, *month, [&](std::string_view measure_id, const projection::StoredObservation& value) {
+        ods, month, [&](std::string_view measure_id, const projection::StoredObservation& value) {
           while (next < measures.size() && measures[next] < measure_id) add_missing(measures[next++]);
           if (next == measures.size() || measures[next] != measure_id) return;
           // The catalogue's id: `measure_id` is gone after this call.
@@ -80,7 +80,7 @@ absl::StatusOr<v1::OutstandingReturns> ReturnsOf(const projection::View& view, c
   }
 
   v1::OutstandingReturns out;
-  out.set_month(month->ToString());
+  out.set_month(month.ToString());
   out.set_as_of_position(view.position().value());
   for (auto& [id, area] : areas) {
     v1::CollaborativeReturns* returns = out.add_collaboratives();
@@ -109,7 +109,7 @@ absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
   if (!only.empty() && view.catalogue().FindCollaborative(only) == nullptr) {
     return absl::NotFoundError(StrCat("collaborative '", only, "' is not registered"));
   }
-  return ReturnsOf(view, &*month, only, EnrolledIn(view.catalogue(), {*month}).front());
+  return ReturnsOf(view, *month, only, EnrolledIn(view.catalogue(), {*month}).front());
 }
 
 absl::StatusOr<std::vector<v1::OutstandingReturns>> BuildOutstandingReturns(
@@ -117,7 +117,7 @@ absl::StatusOr<std::vector<v1::OutstandingReturns>> BuildOutstandingReturns(
   const std::vector<EnrolledByOds> enrolled = EnrolledIn(view.catalogue(), months);
   std::vector<v1::OutstandingReturns> out;
   for (size_t i = 0; i < months.size(); ++i) {
-    auto returns = ReturnsOf(view, &months[i], "", enrolled[i]);
+    auto returns = ReturnsOf(view, months[i], "", enrolled[i]);
     if (!returns.ok()) return returns.status();
     out.push_back(std::move(*returns));
   }

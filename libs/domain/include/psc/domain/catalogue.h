@@ -108,21 +108,8 @@ class Catalogue {
   }
   const std::map<std::string, v1::Measure, std::less<>>& measures() const { return measures_; }
 
-  // Orders (measure id, ODS code) pairs and finds them by views, without
-  // copying the ids.
-  struct EnrolmentLess {
-    using is_transparent = void;
-    using View = std::pair<std::string_view, std::string_view>;
-    static View Of(const std::pair<std::string, std::string>& p) { return {p.first, p.second}; }
-    static View Of(const View& p) { return p; }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const {
-      return Of(a) < Of(b);
-    }
-  };
-
   // Every enrolment span, by (measure id, ODS code).
-  const std::map<std::pair<std::string, std::string>, std::vector<MonthSpan>, EnrolmentLess>&
+  const std::map<std::pair<std::string, std::string>, std::vector<MonthSpan>, std::less<>>&
   enrolments() const {
     return enrolments_;
   }
@@ -148,7 +135,7 @@ class Catalogue {
   std::map<std::string, v1::Collaborative, std::less<>> collaboratives_;
   std::map<std::string, v1::Organisation, std::less<>> organisations_;
   std::map<std::string, v1::Measure, std::less<>> measures_;
-  std::map<EnrolmentKey, std::vector<MonthSpan>, EnrolmentLess> enrolments_;
+  std::map<EnrolmentKey, std::vector<MonthSpan>, std::less<>> enrolments_;
   // ODS code -> membership timeline, for organisations with Membership
   // records.
   std::map<std::string, Timeline, std::less<>> timelines_;
