@@ -122,26 +122,25 @@ struct Ingest {
   uint64_t last_position = 0;
 };
 
-// Sends `requests` with one connection per client to `writer`, then asks
+// Sends the plan's requests, wave by wave, with one connection per client to `writer`, then asks
 // `reader` for its status at the last receipt's position: the clock runs
 // from the first request until that answer (everything queryable).
 absl::StatusOr<Ingest> IngestUntilQueryable(const std::string& writer, const std::string& reader,
-                                            const std::vector<demo::DemoRequest>& requests,
-                                            int clients, Quarter quarter) {
+                                            const Plan& plan, int clients, Quarter quarter) {
   std::vector<std::unique_ptr<cli::Client>> owned;
   std::vector<cli::Client*> pool;
   for (int i = 0; i < clients; ++i) {
     owned.push_back(std::make_unique<cli::Client>(writer, /*own_connection=*/true));
     pool.push_back(owned.back().get());
   }
-  const uint64_t rows = RowsIn(requests);
-  const auto waves = Waves(requests);
+  const uint64_t rows = plan.rows();
   const auto start = Clock::now();
   auto last_report = start;
   uint64_t sent = 0;
   uint64_t last_position = 0;
-  for (const auto& wave : waves) {
-    auto stats = cli::LoadRequests(pool, wave, [&](const cli::LoadStats& st) {
+  for (const auto& [begin, end] : plan.waves()) {
+    auto make = [&, begin = begin](size_t i) { return plan.Demo(begin + i); };
+    auto stats = cli::LoadRequests(pool, end - begin, make, [&](const cli::LoadStats& st) {
       if (Since(last_report) < 5) return;
       last_report = Clock::now();
       Say(StrCat("  ", Grouped(sent + st.rows), " rows sent (repeats included) of ", Grouped(rows),
@@ -173,8 +172,7 @@ absl::StatusOr<Ingest> IngestUntilQueryable(const std::string& writer, const std
 }
 
 // Appends the requests' events straight to `log` from `clients` threads.
-absl::StatusOr<double> AppendRaw(eventlog::EventLog& log,
-                                 const std::vector<demo::DemoRequest>& requests, int clients) {
+absl::StatusOr<double> AppendRaw(eventlog::EventLog& log, const Plan& plan, int clients) {
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::string failure;
@@ -183,10 +181,9 @@ absl::StatusOr<double> AppendRaw(eventlog::EventLog& log,
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&] {
-      for (size_t i; !failed && (i = next.fetch_add(1)) < requests.size();) {
-        if (requests[i].resend) continue;  // the gateway would append nothing
-        auto position = log.Append(requests[i].observations->submission_id(),
-                                   EventOf(*requests[i].observations));
+      for (size_t i; !failed && (i = next.fetch_add(1)) < plan.size();) {
+        if (plan.request(i).resend) continue;  // the gateway would append nothing
+        auto position = log.Append(plan.SubmissionId(i), plan.Event(i));
         if (!position.ok()) {
           std::lock_guard lock(mu);
           failure = std::string(position.status().message());
@@ -200,11 +197,10 @@ absl::StatusOr<double> AppendRaw(eventlog::EventLog& log,
   return Since(start);
 }
 
-absl::StatusOr<double> RawJournal(const Settings& s, const std::vector<demo::DemoRequest>& requests,
-                                  const std::string& dir) {
+absl::StatusOr<double> RawJournal(const Settings& s, const Plan& plan, const std::string& dir) {
   auto journal = eventlog::Journal::Open(dir);
   if (!journal.ok()) return journal.status();
-  auto seconds = AppendRaw(**journal, requests, s.clients);
+  auto seconds = AppendRaw(**journal, plan, s.clients);
   journal->reset();
   std::filesystem::remove_all(dir);
   return seconds;
@@ -212,8 +208,7 @@ absl::StatusOr<double> RawJournal(const Settings& s, const std::vector<demo::Dem
 
 // End-to-end through pscd on the embedded journal; leaves the data folder
 // for the rebuild and report phases when `keep` is set.
-absl::StatusOr<Ingest> EndToEndPscd(const Settings& s, const Workload& w,
-                                    const std::vector<demo::DemoRequest>& requests,
+absl::StatusOr<Ingest> EndToEndPscd(const Settings& s, const Workload& w, const Plan& plan,
                                     const std::string& data, uint64_t* peak_rss,
                                     const std::function<void(const std::string&)>& while_up) {
   auto pscd = Start("pscd", {"--data-dir", data});
@@ -221,7 +216,7 @@ absl::StatusOr<Ingest> EndToEndPscd(const Settings& s, const Workload& w,
   cli::Client client(pscd->address);
   if (auto st = LoadCatalogue(client, w); !st.ok()) return st;
   auto ingest =
-      IngestUntilQueryable(pscd->address, pscd->address, requests, s.clients, w.report_quarter);
+      IngestUntilQueryable(pscd->address, pscd->address, plan, s.clients, w.report_quarter);
   if (ingest.ok() && while_up) while_up(pscd->address);
   const uint64_t rss = Stop(*pscd);
   if (peak_rss != nullptr) *peak_rss = rss;
@@ -302,27 +297,27 @@ absl::Status Run(const Settings& s, Results& results) {
   std::string main_data;
   Ingest main_ingest;
   uint64_t load_rows = 0;  // rows the under-load phase added to the journal
-  std::vector<demo::DemoRequest> main_requests;
+  std::optional<Plan> main_plan;
   uint64_t pscd_rss = 0;
   for (size_t batch : s.curve) {
     const uint64_t rows = std::min<uint64_t>(CurveRows(s, batch), n);
-    auto requests = Requests(w, rows, batch, StrCat("b", batch));
+    const Plan plan(w, rows, batch, StrCat("b", batch));
     const bool is_main = batch == s.batch;
     const std::string data = StrCat(s.work, "/pscd-", batch);
-    Say(StrCat("pscd end-to-end, ", batch, " rows per request, ", Grouped(RowsIn(requests)),
+    Say(StrCat("pscd end-to-end, ", batch, " rows per request, ", Grouped(plan.rows()),
                " rows"));
     ReportTimes idle_ms, loaded_ms;
     uint64_t rss = 0;
     auto ingest = EndToEndPscd(
-        s, w, requests, data, &rss, [&](const std::string& address) {
+        s, w, plan, data, &rss, [&](const std::string& address) {
           if (!is_main) return;
           Say("report latency over gRPC, idle");
           idle_ms = TimeReports(address, w.report_quarter, s.report_repeats);
           Say("report latency over gRPC, under ingest load");
           // The load: the same rows again under new ids (every one a
           // correction), sent until the reports are done.
-          auto load = Requests(w, std::min<uint64_t>(n, 400'000), s.batch, "load");
-          load_rows = RowsIn(load);
+          const Plan load(w, std::min<uint64_t>(n, 400'000), s.batch, "load");
+          load_rows = load.rows();
           std::thread loader([&] {
             std::vector<std::unique_ptr<cli::Client>> owned;
             std::vector<cli::Client*> pool;
@@ -331,8 +326,9 @@ absl::Status Run(const Settings& s, Results& results) {
               pool.push_back(owned.back().get());
             }
             // Wave by wave, as the main run: every value ends as it was.
-            for (const auto& wave : Waves(load)) {
-              if (!cli::LoadRequests(pool, wave, nullptr).ok()) break;
+            for (const auto& [begin, end] : load.waves()) {
+              auto make = [&, begin = begin](size_t i) { return load.Demo(begin + i); };
+              if (!cli::LoadRequests(pool, end - begin, make, nullptr).ok()) break;
             }
           });
           std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -341,7 +337,7 @@ absl::Status Run(const Settings& s, Results& results) {
         });
     if (!ingest.ok()) return ingest.status();
     const double e2e = static_cast<double>(ingest->rows) / ingest->seconds;
-    auto raw = RawJournal(s, requests, StrCat(s.work, "/raw-", batch));
+    auto raw = RawJournal(s, plan, StrCat(s.work, "/raw-", batch));
     if (!raw.ok()) return raw.status();
     const double raw_rate = static_cast<double>(ingest->rows) / *raw;
     results.AddCurve({"pscd end-to-end", batch, e2e, ingest->rows});
@@ -369,7 +365,7 @@ absl::Status Run(const Settings& s, Results& results) {
                  loaded_ms.server_ms, ingest->rows, loaded);
       main_data = data;
       main_ingest = *ingest;
-      main_requests = requests;
+      main_plan.emplace(plan);
       pscd_rss = rss;
     } else {
       std::filesystem::remove_all(data);
@@ -434,9 +430,6 @@ absl::Status Run(const Settings& s, Results& results) {
   // 4. PostgreSQL 15 on the same requests: a raw GROUP BY, then a summary
   // table kept current in the same transactions.
   if (s.postgres) {
-    std::vector<v1::ObservationsSubmitted> batches;
-    batches.reserve(main_requests.size());
-    for (const auto& r : main_requests) batches.push_back(*r.observations);
     for (bool summary : {false, true}) {
       const std::string variant = summary ? "summary table" : "GROUP BY";
       Say(StrCat("PostgreSQL 15, ", variant, ", ", Grouped(main_ingest.rows), " rows"));
@@ -447,10 +440,9 @@ absl::Status Run(const Settings& s, Results& results) {
       double ingest_seconds = 0;
       uint64_t loaded = 0;
       auto last = Clock::now();
-      for (const auto& wave : Waves(main_requests)) {
-        std::vector<v1::ObservationsSubmitted> batches;
-        batches.reserve(wave.size());
-        for (const auto& r : wave) batches.push_back(*r.observations);
+      for (const auto& [begin, end] : main_plan->waves()) {
+        std::vector<v1::ObservationsSubmitted> batches(end - begin);
+        for (size_t i = begin; i < end; ++i) main_plan->Fill(i, batches[i - begin]);
         auto stats = (*pg)->Load(batches, s.clients);
         if (!stats.ok()) return stats.status();
         ingest_seconds += stats->seconds;
@@ -520,8 +512,8 @@ absl::Status Run(const Settings& s, Results& results) {
   // librdkafka producing the same events straight to it.
   if (s.kafka) {
     const uint64_t rows = std::min<uint64_t>(n, s.kafka_rows);
-    auto requests = Requests(w, rows, s.batch, "k");
-    Say(StrCat("psc-gateway + psc-projection on psc-kafka-test-cluster, ", Grouped(RowsIn(requests)),
+    const Plan plan(w, rows, s.batch, "k");
+    Say(StrCat("psc-gateway + psc-projection on psc-kafka-test-cluster, ", Grouped(plan.rows()),
                " rows"));
     auto cluster = testing::KafkaCluster::Start({.brokers = 1, .topics = {{"psc.events", 1}, {"raw", 1}}});
     if (!cluster.ok()) return cluster.status();
@@ -532,7 +524,7 @@ absl::Status Run(const Settings& s, Results& results) {
     if (!projection.ok()) return projection.status();
     cli::Client client(gateway->address);
     if (auto st = LoadCatalogue(client, w); !st.ok()) return st;
-    auto ingest = IngestUntilQueryable(gateway->address, projection->address, requests, s.clients,
+    auto ingest = IngestUntilQueryable(gateway->address, projection->address, plan, s.clients,
                                        w.report_quarter);
     if (!ingest.ok()) return ingest.status();
     const uint64_t gateway_rss = Stop(*gateway);
@@ -542,7 +534,7 @@ absl::Status Run(const Settings& s, Results& results) {
     options.topic = "raw";
     auto log = eventlog::KafkaLog::Open(options);
     if (!log.ok()) return log.status();
-    auto raw = AppendRaw(**log, requests, s.clients);
+    auto raw = AppendRaw(**log, plan, s.clients);
     if (!raw.ok()) return raw.status();
     const double e2e = static_cast<double>(ingest->rows) / ingest->seconds;
     const double raw_rate = static_cast<double>(ingest->rows) / *raw;

@@ -27,10 +27,11 @@ namespace {
 // The dataset and its 1,000-row requests, built once.
 struct Data {
   Workload workload = MakeWorkload(100'000, 20250401);
-  std::vector<demo::DemoRequest> requests = Requests(workload, workload.rows.size(), 1000, "m");
+  Plan plan{workload, workload.rows.size(), 1000, "m"};
   Catalogue catalogue;
-  std::vector<std::string> catalogue_events;  // the catalogue changes as events
-  std::vector<std::string> events;            // the requests as events (no resends)
+  std::vector<std::string> catalogue_events;      // the catalogue changes as events
+  std::vector<v1::ObservationsSubmitted> batches;  // the requests, no resends
+  std::vector<std::string> events;                 // the same as events
 
   Data() {
     for (const auto& change : workload.catalogue) {
@@ -39,8 +40,10 @@ struct Data {
       *envelope.mutable_catalogue_changed() = change;
       catalogue_events.push_back(envelope.SerializeAsString());
     }
-    for (const auto& r : requests) {
-      if (!r.resend) events.push_back(EventOf(*r.observations));
+    for (size_t i = 0; i < plan.size(); ++i) {
+      if (plan.request(i).resend) continue;
+      plan.Fill(i, batches.emplace_back());
+      events.push_back(plan.Event(i));
     }
   }
   static const Data& Get() {
@@ -67,7 +70,7 @@ void BM_ValidateRequest(benchmark::State& state) {
   size_t i = 0;
   int64_t rows = 0;
   for (auto _ : state) {
-    const auto& batch = *d.requests[i++ % d.requests.size()].observations;
+    const auto& batch = d.batches[i++ % d.batches.size()];
     benchmark::DoNotOptimize(ValidateObservations(d.catalogue, batch, 0, std::nullopt));
     rows += batch.rows_size();
   }
@@ -105,7 +108,7 @@ void BM_ApplyEvents(benchmark::State& state) {
         return;
       }
     }
-    rows += static_cast<int64_t>(RowsIn(d.requests));
+    rows += static_cast<int64_t>(d.plan.rows());
     state.PauseTiming();
     model->reset();
     state.ResumeTiming();
@@ -148,7 +151,7 @@ void BM_QuarterlyReport(benchmark::State& state) {
     auto view = model->Snapshot();
     benchmark::DoNotOptimize(report::BuildQuarterlyReport(view, d.workload.report_quarter));
   }
-  state.counters["rows_stored"] = static_cast<double>(RowsIn(d.requests));
+  state.counters["rows_stored"] = static_cast<double>(d.plan.rows());
 }
 BENCHMARK(BM_QuarterlyReport)->Unit(benchmark::kMillisecond);
 

@@ -16,6 +16,13 @@ absl::StatusOr<LoadStats> LoadRequests(Client& client, const std::vector<demo::D
 absl::StatusOr<LoadStats> LoadRequests(const std::vector<Client*>& clients,
                                        const std::vector<demo::DemoRequest>& requests,
                                        const std::function<void(const LoadStats&)>& progress) {
+  return LoadRequests(
+      clients, requests.size(), [&](size_t i) { return requests[i]; }, progress);
+}
+
+absl::StatusOr<LoadStats> LoadRequests(const std::vector<Client*>& clients, size_t count,
+                                       const std::function<demo::DemoRequest(size_t)>& make,
+                                       const std::function<void(const LoadStats&)>& progress) {
   std::atomic<size_t> next{0};
   std::mutex mu;
   LoadStats stats;
@@ -27,30 +34,29 @@ absl::StatusOr<LoadStats> LoadRequests(const std::vector<Client*>& clients,
   auto worker = [&](Client& client) {
     for (;;) {
       size_t i = next.fetch_add(1);
-      if (i >= requests.size()) return;
+      if (i >= count) return;
       {
         std::lock_guard lock(mu);
         if (!failure.ok()) return;
       }
-      const demo::DemoRequest& r = requests[i];
+      demo::DemoRequest r = make(i);
+      v1::SubmitObservationsRequest submit;
+      v1::ShareLearningRequest share;
+      if (r.observations) {
+        submit.set_submission_id(r.observations->submission_id());
+        submit.mutable_rows()->Swap(r.observations->mutable_rows());
+      } else {
+        *share.mutable_learning() = std::move(*r.learning);
+      }
+      const size_t rows = static_cast<size_t>(submit.rows_size());
       v1::Receipt receipt;
       grpc::Status status;
-      size_t rows = 0;
       // Retry transient failures with the same request id: the service
       // answers the original receipt if the first attempt did land.
       for (int attempt = 0; attempt < 5; ++attempt) {
         auto context = Context(60);
-        if (r.observations) {
-          v1::SubmitObservationsRequest request;
-          request.set_submission_id(r.observations->submission_id());
-          *request.mutable_rows() = r.observations->rows();
-          rows = static_cast<size_t>(request.rows_size());
-          status = client.ingest->SubmitObservations(context.get(), request, &receipt);
-        } else {
-          v1::ShareLearningRequest request;
-          *request.mutable_learning() = *r.learning;
-          status = client.ingest->ShareLearning(context.get(), request, &receipt);
-        }
+        status = r.observations ? client.ingest->SubmitObservations(context.get(), submit, &receipt)
+                                : client.ingest->ShareLearning(context.get(), share, &receipt);
         if (status.error_code() != grpc::StatusCode::UNAVAILABLE) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
       }

@@ -30,4 +30,10 @@ absl::StatusOr<LoadStats> LoadRequests(const std::vector<Client*>& clients,
                                        const std::vector<demo::DemoRequest>& requests,
                                        const std::function<void(const LoadStats&)>& progress);
 
+// The same with the requests made as they are sent: `make(i)` for i in
+// [0, count), so that a large load need not be held as messages.
+absl::StatusOr<LoadStats> LoadRequests(const std::vector<Client*>& clients, size_t count,
+                                       const std::function<demo::DemoRequest(size_t)>& make,
+                                       const std::function<void(const LoadStats&)>& progress);
+
 }  // namespace psc::cli
