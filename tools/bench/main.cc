@@ -86,7 +86,9 @@ absl::StatusOr<Running> Start(const std::string& program, std::vector<std::strin
   args.insert(args.begin(), testing::BinPath(program));
   args.push_back("--listen");
   args.push_back("127.0.0.1:0");
-  auto child = testing::ChildProcess::Start(std::move(args));
+  // Started from the main thread, they stop when psc-bench ends, even
+  // killed hard.
+  auto child = testing::ChildProcess::Start(std::move(args), {.stop_with_parent = true});
   if (!child.ok()) return child.status();
   auto address = (*child)->WaitForValue("listening on ", std::chrono::seconds(60));
   if (!address.ok()) return address.status();
@@ -633,6 +635,9 @@ int main(int argc, char** argv) {
   s.keep_journal = flags.Get("keep-journal");
   testing::TempDir work;
   s.work = work.path();
+  // Servers stop with psc-bench however it ends; this folder is removed
+  // only when it ends normally.
+  std::cerr << "bench: servers' data in " << s.work << " (removed at the end)" << std::endl;
 
   bench::Results results;
   if (auto st = bench::Run(s, results); !st.ok()) return server::Fail("psc-bench", st);

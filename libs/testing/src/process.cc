@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,7 +80,24 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(std::vector<st
   args.push_back(nullptr);
 
   std::unique_ptr<ChildProcess> child(new ChildProcess());
-  int rc = posix_spawn(&child->pid_, args[0], &actions, nullptr, args.data(), envp.data());
+  int rc = 0;
+  if (!options.stop_with_parent) {
+    rc = posix_spawn(&child->pid_, args[0], &actions, nullptr, args.data(), envp.data());
+  } else if (access(args[0], X_OK) != 0) {
+    rc = errno;
+  } else {
+    const pid_t parent = getpid();
+    child->pid_ = fork();
+    if (child->pid_ == 0) {
+      // Only async-signal-safe calls from here to exec.
+      if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
+      if (dup2(out[1], STDOUT_FILENO) < 0) _exit(127);
+      if (options.pipe_stdin && dup2(in[0], STDIN_FILENO) < 0) _exit(127);
+      execve(args[0], args.data(), envp.data());
+      _exit(127);
+    }
+    if (child->pid_ < 0) rc = errno;
+  }
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (options.pipe_stdin) close(in[0]);

@@ -43,6 +43,11 @@ class ChildProcess {
     std::map<std::string, std::string> env;
     // Keep a pipe to the child's stdin (see WriteStdin).
     bool pipe_stdin = false;
+    // The child gets SIGTERM when the thread that started it ends, the
+    // whole process included however it ends (PR_SET_PDEATHSIG): a tool
+    // killed hard leaves no server behind. Start such children from a
+    // thread that lives as long as they should.
+    bool stop_with_parent = false;
   };
 
   // Starts argv[0] (a path) with its arguments. stdout is captured (and
