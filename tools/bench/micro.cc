@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -176,6 +177,46 @@ void BM_CatalogueMemory(benchmark::State& state) {
       enrolments == 0 ? 0 : static_cast<double>(bytes) / static_cast<double>(enrolments);
 }
 BENCHMARK(BM_CatalogueMemory)->Arg(1'000'000)->Arg(10'000'000)->Arg(50'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// Resident memory of this process, bytes (VmRSS).
+size_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// The catalogue folded as the read model folds it at replay: each change
+// applied to a copy of the catalogue before it (readers keep the old one
+// until the run commits), the old one then released. Heap in use at the
+// end and at its peak, and how much the process's resident memory grew:
+// the gap between the last two is memory freed but kept by the allocator.
+// Run alone (--benchmark_filter=FoldWithCopies/10000000) for a clean RSS.
+void BM_CatalogueFoldWithCopies(benchmark::State& state) {
+  const auto changes =
+      demo::DemoCatalogue(demo::BenchOptions(static_cast<uint64_t>(state.range(0)), 20250401));
+  size_t peak = 0, held = 0, rss_growth = 0;
+  for (auto _ : state) {
+    const size_t before = mallinfo2().uordblks;
+    const size_t rss_before = ResidentBytes();
+    auto current = std::make_shared<const Catalogue>();
+    for (const auto& change : changes) {
+      auto next = std::make_shared<Catalogue>(*current);
+      next->Apply(change);
+      peak = std::max(peak, mallinfo2().uordblks - before);
+      current = std::move(next);
+    }
+    held = mallinfo2().uordblks - before;
+    rss_growth = ResidentBytes() - rss_before;
+    benchmark::DoNotOptimize(current.get());
+  }
+  state.counters["changes"] = static_cast<double>(changes.size());
+  state.counters["held_MiB"] = static_cast<double>(held) / (1 << 20);
+  state.counters["peak_MiB"] = static_cast<double>(peak) / (1 << 20);
+  state.counters["rss_growth_MiB"] = static_cast<double>(rss_growth) / (1 << 20);
+}
+BENCHMARK(BM_CatalogueFoldWithCopies)->Arg(1'000'000)->Arg(10'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // The quarterly report on a read model already built elsewhere, named by
 // PSC_BENCH_READ_MODEL (for example by `psc-projection --journal J

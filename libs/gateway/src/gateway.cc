@@ -1,5 +1,7 @@
 #include "psc/gateway/gateway.h"
 
+#include <malloc.h>
+
 #include <iostream>
 
 #include "psc/domain/strings.h"
@@ -134,6 +136,9 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
       auto next = std::make_shared<Catalogue>(*catalogue_);
       next->Apply(change);
       catalogue_ = std::move(next);
+      // The old catalogue is freed unless a request still holds it: hand
+      // its pages back (as the read model does after a catalogue change).
+      malloc_trim(0);
       remember(key, change.change_id(),
                EntriesIn(change));
       return absl::OkStatus();

@@ -1,5 +1,7 @@
 #include "psc/projection/read_model.h"
 
+#include <malloc.h>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -268,6 +270,11 @@ class Applier {
     }
     if (old != nullptr) m.db_->ReleaseSnapshot(old);
     m.applied_cv_.notify_all();
+    // A catalogue change copied the catalogue and may have freed the one
+    // before: hand the freed pages back, which the allocator would keep
+    // otherwise (at 10M, 82 MiB of a 188 MiB fold; BM_CatalogueFoldWithCopies).
+    // Catalogue changes are rare, the trim is cheap beside the copy.
+    if (own_catalogue_) malloc_trim(0);
     return absl::OkStatus();
   }
 
