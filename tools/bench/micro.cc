@@ -7,9 +7,9 @@
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -20,6 +20,7 @@
 #include "psc/projection/read_model.h"
 #include "psc/report/report.h"
 #include "psc/testing/process.h"
+#include "results.h"
 #include "workload.h"
 
 namespace psc::bench {
@@ -178,15 +179,6 @@ void BM_CatalogueMemory(benchmark::State& state) {
 }
 BENCHMARK(BM_CatalogueMemory)->Arg(1'000'000)->Arg(10'000'000)->Arg(50'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
-// Resident memory of this process, bytes (VmRSS).
-size_t ResidentBytes() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 // The catalogue folded as the read model folds it at replay: each change
 // applied to a copy of the catalogue before it (readers keep the old one
 // until the run commits), the old one then released. Heap in use at the
@@ -199,7 +191,7 @@ void BM_CatalogueFoldWithCopies(benchmark::State& state) {
   size_t peak = 0, held = 0, rss_growth = 0;
   for (auto _ : state) {
     const size_t before = mallinfo2().uordblks;
-    const size_t rss_before = ResidentBytes();
+    const size_t rss_before = ResidentBytes(getpid());
     auto current = std::make_shared<const Catalogue>();
     for (const auto& change : changes) {
       auto next = std::make_shared<Catalogue>(*current);
@@ -208,7 +200,7 @@ void BM_CatalogueFoldWithCopies(benchmark::State& state) {
       current = std::move(next);
     }
     held = mallinfo2().uordblks - before;
-    rss_growth = ResidentBytes() - rss_before;
+    rss_growth = ResidentBytes(getpid()) - rss_before;
     benchmark::DoNotOptimize(current.get());
   }
   state.counters["changes"] = static_cast<double>(changes.size());

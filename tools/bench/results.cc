@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "psc/domain/number_format.h"
 #include "psc/domain/strings.h"
@@ -208,12 +209,23 @@ double Percentile(std::vector<double> samples, double p) {
   return samples[i - 1];
 }
 
-uint64_t PeakRss(int pid) {
+namespace {
+
+// A `Key:  N kB` line of /proc/<pid>/status, in bytes.
+uint64_t StatusBytes(int pid, std::string_view key) {
   std::ifstream status(StrCat("/proc/", pid, "/status"));
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
+    if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 &&
+        line[key.size()] == ':') {
+      return std::stoull(line.substr(key.size() + 1)) * 1024;
+    }
   }
   return 0;
 }
+
+}  // namespace
+
+uint64_t PeakRss(int pid) { return StatusBytes(pid, "VmHWM"); }
+uint64_t ResidentBytes(int pid) { return StatusBytes(pid, "VmRSS"); }
 
 }  // namespace psc::bench

@@ -50,5 +50,7 @@ double Percentile(std::vector<double> samples, double p);
 
 // Peak resident memory (VmHWM) of a process, bytes; 0 when unknown.
 uint64_t PeakRss(int pid);
+// Resident memory (VmRSS) of a process now, bytes; 0 when unknown.
+uint64_t ResidentBytes(int pid);
 
 }  // namespace psc::bench
