@@ -18,7 +18,10 @@ int main(int argc, char** argv) {
       .Add("data-dir", "psc-data", "folder of the embedded journal (when not on Kafka)");
   server::AddKafkaFlags(flags);
   server::AddMetricsFlags(flags);
+  server::AddAccessFlags(flags, /*submissions=*/true);
   server::ParseOrExit(flags, argc, argv);
+  auto access = server::OpenAccess(flags, "psc-gateway");
+  if (!access.ok()) return server::Fail("psc-gateway", access.status());
   auto telemetry = server::StartTelemetry(flags, "psc-gateway");
   if (!telemetry.ok()) return server::Fail("psc-gateway", telemetry.status());
 
@@ -29,15 +32,18 @@ int main(int argc, char** argv) {
   std::cout << "psc-gateway: event log " << (*log)->Describe() << std::endl;
   gateway::GatewayOptions gateway_options;
   gateway_options.metrics = metrics;
+  gateway_options.limits = access->limits;
   gateway::Gateway gateway(**log, SystemClock::Instance(), gateway_options);
   if (auto s = gateway.Start(); !s.ok()) return server::Fail("psc-gateway", s);
 
-  server::IngestServiceImpl ingest(gateway);
-  server::CatalogServiceImpl catalog(gateway);
+  server::IngestServiceImpl ingest(gateway, *access->guard);
+  server::CatalogServiceImpl catalog(gateway, *access->guard);
+  access->server.telemetry = telemetry->get();
   auto status = server::ServeUntilSignal(
-      {server::ServiceOf<v1::IngestService>(ingest), server::ServiceOf<v1::CatalogService>(catalog)}, flags.Get("listen"), [&] { return gateway.health().ok(); },
-      [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; },
-      telemetry->get());
+      {server::ServiceOf<v1::IngestService>(ingest),
+       server::ServiceOf<v1::CatalogService>(catalog)},
+      access->server, [&] { return gateway.health().ok(); },
+      [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; });
   (*telemetry)->Close();
   gateway.Stop();
   if (!status.ok()) return server::Fail("psc-gateway", status);

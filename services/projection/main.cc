@@ -24,7 +24,10 @@ int main(int argc, char** argv) {
       .Add("memory-budget-mib", "256", "RocksDB memory budget of the read model, MiB");
   server::AddKafkaFlags(flags);
   server::AddMetricsFlags(flags);
+  server::AddAccessFlags(flags, /*submissions=*/false);
   server::ParseOrExit(flags, argc, argv);
+  auto access = server::OpenAccess(flags, "psc-projection");
+  if (!access.ok()) return server::Fail("psc-projection", access.status());
   auto telemetry = server::StartTelemetry(flags, "psc-projection");
   if (!telemetry.ok()) return server::Fail("psc-projection", telemetry.status());
   auto budget = flags.GetInt("memory-budget-mib");
@@ -50,13 +53,15 @@ int main(int argc, char** argv) {
   projector_options.metrics = metrics;
   projection::Projector projector(**model, **log, projector_options);
   if (auto s = projector.Start(); !s.ok()) return server::Fail("psc-projection", s);
-  server::QueryServiceImpl query(**model);
-  server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance());
+  server::QueryServiceImpl query(**model, *access->guard);
+  server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance(),
+                                             *access->guard);
+  access->server.telemetry = telemetry->get();
   auto status = server::ServeUntilSignal(
-      {server::ServiceOf<v1::QueryService>(query), server::ServiceOf<v1::PublicationService>(publication)}, flags.Get("listen"),
-      [&] { return projector.caught_up() && projector.health().ok(); },
-      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; },
-      telemetry->get());
+      {server::ServiceOf<v1::QueryService>(query),
+       server::ServiceOf<v1::PublicationService>(publication)},
+      access->server, [&] { return projector.caught_up() && projector.health().ok(); },
+      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
   (*telemetry)->Close();
   projector.Stop();
   if (!status.ok()) return server::Fail("psc-projection", status);

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
       .Add("memory-budget-mib", "256", "RocksDB memory budget of the read model, MiB");
   server::AddKafkaFlags(flags);
   server::AddMetricsFlags(flags);
+  server::AddAccessFlags(flags, /*submissions=*/true);
   server::ParseOrExit(flags, argc, argv);
+  auto access = server::OpenAccess(flags, "pscd");
+  if (!access.ok()) return server::Fail("pscd", access.status());
   auto telemetry = server::StartTelemetry(flags, "pscd");
   if (!telemetry.ok()) return server::Fail("pscd", telemetry.status());
   auto budget = flags.GetInt("memory-budget-mib");
@@ -38,13 +41,10 @@ int main(int argc, char** argv) {
   (*telemetry)->AddCollectable(projection::ReadModelCollector(**model));
   std::cout << "pscd: event log " << (*log)->Describe() << ", read model " << data_dir
             << "/readmodel" << std::endl;
-  if (flags.Get("kafka-brokers").empty()) {
-    std::cout << "pscd: no authentication; single-user embedded mode, keep --listen on loopback"
-              << std::endl;
-  }
 
   gateway::GatewayOptions gateway_options;
   gateway_options.metrics = metrics;
+  gateway_options.limits = access->limits;
   gateway::Gateway gateway(**log, SystemClock::Instance(), gateway_options);
   if (auto s = gateway.Start(); !s.ok()) return server::Fail("pscd", s);
   projection::ProjectorOptions projector_options;
@@ -52,17 +52,17 @@ int main(int argc, char** argv) {
   projection::Projector projector(**model, **log, projector_options);
   if (auto s = projector.Start(); !s.ok()) return server::Fail("pscd", s);
 
-  server::IngestServiceImpl ingest(gateway);
-  server::CatalogServiceImpl catalog(gateway);
-  server::QueryServiceImpl query(**model);
-  server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance());
+  const server::Guard& guard = *access->guard;
+  server::IngestServiceImpl ingest(gateway, guard);
+  server::CatalogServiceImpl catalog(gateway, guard);
+  server::QueryServiceImpl query(**model, guard);
+  server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance(), guard);
+  access->server.telemetry = telemetry->get();
   auto status = server::ServeUntilSignal(
       {server::ServiceOf<v1::IngestService>(ingest), server::ServiceOf<v1::CatalogService>(catalog), server::ServiceOf<v1::QueryService>(query),
        server::ServiceOf<v1::PublicationService>(publication)},
-      flags.Get("listen"),
-      [&] { return projector.caught_up() && projector.health().ok(); },
-      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; },
-      telemetry->get());
+      access->server, [&] { return projector.caught_up() && projector.health().ok(); },
+      [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
   (*telemetry)->Close();
   projector.Stop();
   gateway.Stop();

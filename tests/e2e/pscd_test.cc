@@ -543,13 +543,14 @@ TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {
   ASSERT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &projection).ok());
   EXPECT_EQ(projection.applied_position(), 1u);
 
-  // Over the bounds: 10,001 rows; and 5 MiB of rows (under the transport's
-  // 8 MiB, so the refusal is a field violation, not a transport error).
+  // Over the default bounds: 10,001 rows; and 5 MiB of rows (under the
+  // transport's limit, so the refusal names the field, not a transport
+  // error). RESOURCE_EXHAUSTED, and nothing written.
   v1::SubmitObservationsRequest many;
   many.set_submission_id("many");
   for (int i = 0; i < 10'001; ++i) *many.add_rows() = Obs("RHM", "falls-count.v1", "2024-04", 1);
   status = server_.ingest->SubmitObservations(Ctx().get(), many, &receipt);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(ViolatedFields(status), ElementsAre("rows"));
   v1::SubmitObservationsRequest large;
   large.set_submission_id("large");
@@ -557,7 +558,7 @@ TEST_F(PscdTest, BadBatchIsRefusedWithFieldDetailsAndNothingAppended) {
     *large.add_rows() = Obs(std::string(1 << 20, 'R'), "falls-count.v1", "2024-04", 1);
   }
   status = server_.ingest->SubmitObservations(Ctx().get(), large, &receipt);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(ViolatedFields(status), ::testing::Contains("rows"));
   ASSERT_TRUE(server_.query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &projection).ok());
   EXPECT_EQ(projection.applied_position(), 1u);

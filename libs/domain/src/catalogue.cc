@@ -500,6 +500,18 @@ const std::string* Catalogue::CollaborativeOf(std::string_view ods_code, Month m
   return &org->collaborative_id();
 }
 
+bool Catalogue::EverMemberOf(std::string_view ods_code, std::string_view collaborative_id) const {
+  const v1::Organisation* org = FindOrganisation(ods_code);
+  if (org == nullptr) return false;
+  if (org->collaborative_id() == collaborative_id) return true;
+  auto timeline = timelines_.find(ods_code);
+  if (timeline == timelines_.end()) return false;
+  for (const auto& [from, member] : timeline->second) {
+    if (member == collaborative_id) return true;
+  }
+  return false;
+}
+
 std::vector<MembershipMove> Catalogue::MovesIn(const v1::CatalogueChanged& change) const {
   // The timelines of the organisations the change touches, after it.
   std::map<std::string, Timeline, std::less<>> after;

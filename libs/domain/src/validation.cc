@@ -75,8 +75,24 @@ void CheckCount(int64_t value, int64_t min, Field&& field, Violations& v) {
 
 }  // namespace
 
+absl::Status CheckBounds(int rows, size_t request_bytes, std::string_view field,
+                         std::string_view what, const SubmissionLimits& limits) {
+  Violations v;
+  if (static_cast<size_t>(rows) > limits.max_rows) {
+    v.Add(std::string(field), "TOO_MANY_ROWS",
+          StrCat(rows, " ", field, "; at most ", limits.max_rows, " per ", what,
+                 ": split the request"));
+  }
+  if (request_bytes > limits.max_bytes) {
+    v.Add(std::string(field), "TOO_LARGE",
+          StrCat(request_bytes, " bytes; at most ", limits.max_bytes, " per ", what));
+  }
+  return v.ToStatus(StrCat(what, " over the bounds"), absl::StatusCode::kResourceExhausted);
+}
+
 absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::ObservationsWithdrawn& w,
                                 const SubmissionLimits& limits) {
+  if (auto s = CheckBounds(w.keys_size(), 0, "keys", "withdrawal", limits); !s.ok()) return s;
   Violations v;
   if (!IsValidClientId(w.withdrawal_id())) {
     v.Add("withdrawal_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
@@ -85,10 +101,6 @@ absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::Observatio
     v.Add("reason", "INVALID_LENGTH", StrCat("must be 1..", kMaxReason, " characters"));
   }
   if (w.keys_size() == 0) v.Add("keys", "NO_KEYS", "a withdrawal names at least one value");
-  if (static_cast<size_t>(w.keys_size()) > limits.max_rows) {
-    v.Add("keys", "TOO_MANY_KEYS",
-          StrCat(w.keys_size(), " keys; at most ", limits.max_rows, " per withdrawal"));
-  }
   if (!v.empty()) return v.ToStatus("withdrawal refused");
   std::unordered_map<std::string, int> first;
   for (int i = 0; i < w.keys_size(); ++i) {
@@ -206,21 +218,16 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
                                   const v1::ObservationsSubmitted& batch, size_t request_bytes,
                                   std::optional<Month> current_month,
                                   const SubmissionLimits& limits) {
+  if (auto s = CheckBounds(batch.rows_size(), request_bytes, "rows", "submission", limits);
+      !s.ok()) {
+    return s;
+  }
   Violations v;
   if (!IsValidClientId(batch.submission_id())) {
     v.Add("submission_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
   }
   if (batch.rows_size() == 0) {
     v.Add("rows", "NO_ROWS", "a submission needs at least one row");
-  }
-  if (static_cast<size_t>(batch.rows_size()) > limits.max_rows) {
-    v.Add("rows", "TOO_MANY_ROWS",
-          StrCat(batch.rows_size(), " rows; at most ", limits.max_rows,
-                       " per submission: split the file"));
-  }
-  if (request_bytes > limits.max_bytes) {
-    v.Add("rows", "TOO_LARGE",
-          StrCat(request_bytes, " bytes; at most ", limits.max_bytes, " per submission"));
   }
   if (!v.empty()) return v.ToStatus("submission refused");
 

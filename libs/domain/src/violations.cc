@@ -13,7 +13,7 @@ void Violations::Add(std::string field, std::string reason, std::string descript
   }
 }
 
-absl::Status Violations::ToStatus(std::string_view summary) const {
+absl::Status Violations::ToStatus(std::string_view summary, absl::StatusCode code) const {
   if (total_ == 0) return absl::OkStatus();
   google::rpc::BadRequest bad;
   for (const FieldViolation& v : listed_) {
@@ -31,7 +31,7 @@ absl::Status Violations::ToStatus(std::string_view summary) const {
   std::string message = StrCat(summary, ": ", listed_.front().field, ": ",
                                      listed_.front().description);
   if (total_ > 1) StrAppend(&message, " (and ", total_ - 1, " more)");
-  absl::Status status = absl::InvalidArgumentError(message);
+  absl::Status status(code, message);
   status.SetPayload(kBadRequestTypeUrl, absl::Cord(bad.SerializeAsString()));
   return status;
 }

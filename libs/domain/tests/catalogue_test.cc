@@ -172,6 +172,12 @@ TEST_F(CatalogueTest, MembershipDecidesTheCollaborativeOfEachMonth) {
   EXPECT_EQ(cat_.FindOrganisation("RHM")->collaborative_id(), "wessex");
   EXPECT_EQ(*cat_.CollaborativeOf("RDZ", M("2024-05")), "wessex");
   EXPECT_EQ(EntriesIn(moved), 1u);
+  // RHM has been in both; RDZ only ever in wessex; unknown ones in none.
+  EXPECT_TRUE(cat_.EverMemberOf("RHM", "wessex"));
+  EXPECT_TRUE(cat_.EverMemberOf("RHM", "oxford"));
+  EXPECT_TRUE(cat_.EverMemberOf("RDZ", "wessex"));
+  EXPECT_FALSE(cat_.EverMemberOf("RDZ", "oxford"));
+  EXPECT_FALSE(cat_.EverMemberOf("XXX", "wessex"));
 }
 
 TEST_F(CatalogueTest, LaterMembershipOverridesTheMonthsItCovers) {

@@ -101,10 +101,25 @@ TEST_F(ValidationTest, BatchLimits) {
   std::vector<v1::Observation> rows;
   for (int i = 0; i < 10'001; ++i) rows.push_back(Obs("RHM", "falls-count.v1", "2024-04", i));
   auto many = Batch("s1", rows);
+  // Over a bound: RESOURCE_EXHAUSTED, before any row is looked at (the id
+  // is bad too, and not reported).
+  many.set_submission_id("bad id!");
+  EXPECT_EQ(Check(many).code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(Refusals(Check(many)), ElementsAre(Pair("rows", "TOO_MANY_ROWS")));
   auto small = Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 1)});
-  EXPECT_THAT(Refusals(ValidateObservations(cat_, small, 5 * 1024 * 1024, now_)),
-              ElementsAre(Pair("rows", "TOO_LARGE")));
+  auto large = ValidateObservations(cat_, small, 5 * 1024 * 1024, now_);
+  EXPECT_EQ(large.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(Refusals(large), ElementsAre(Pair("rows", "TOO_LARGE")));
+  // The bounds are the caller's: 3 rows at most.
+  SubmissionLimits three{.max_rows = 3, .max_bytes = 1 << 20};
+  std::vector<v1::Observation> four;
+  for (const char* month : {"2024-01", "2024-02", "2024-03", "2024-04"}) {
+    four.push_back(Obs("RHM", "falls-count.v1", month, 1));
+  }
+  EXPECT_THAT(Refusals(ValidateObservations(cat_, Batch("s1", four), 100, now_, three)),
+              ElementsAre(Pair("rows", "TOO_MANY_ROWS")));
+  four.pop_back();
+  EXPECT_TRUE(ValidateObservations(cat_, Batch("s1", four), 100, now_, three).ok());
   EXPECT_THAT(Refusals(Check(Batch("s1", {}))), ElementsAre(Pair("rows", "NO_ROWS")));
   EXPECT_THAT(Refusals(Check(Batch("bad id!", {Obs("RHM", "falls-count.v1", "2024-04", 1)}))),
               ElementsAre(Pair("submission_id", "INVALID_ID")));

@@ -118,6 +118,7 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
     receipt.set_position(position);
     receipt.set_rows_accepted(rows);
     *receipt.mutable_recorded_at() = envelope.recorded_at();
+    receipt.set_principal(envelope.principal());
     receipts_[key] = std::move(receipt);
   };
   auto known = [&](const std::string& key) {
@@ -196,6 +197,13 @@ absl::StatusOr<v1::Receipt> Gateway::Answer(RequestKind kind, uint32_t rows,
   return result;
 }
 
+// A known request id may be sent again by the principal that made it only.
+static absl::Status SameMaker(const v1::Receipt& known, const std::string& principal) {
+  if (known.principal() == principal) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      StrCat("request id '", known.id(), "' is another principal's: choose another id"));
+}
+
 v1::Envelope Gateway::NewEnvelope(const std::string& principal) const {
   v1::Envelope envelope;
   envelope.set_event_id(eventlog::RandomId());
@@ -214,6 +222,7 @@ absl::StatusOr<v1::Receipt> Gateway::AppendOnce(
     std::lock_guard lock(mu_);
     if (!health_.ok()) return health_;
     if (auto it = receipts_.find(key); it != receipts_.end()) {
+      if (auto s = SameMaker(it->second, envelope.principal()); !s.ok()) return s;
       v1::Receipt receipt = it->second;
       receipt.set_duplicate(true);
       return receipt;
@@ -230,7 +239,9 @@ absl::StatusOr<v1::Receipt> Gateway::AppendOnce(
     // The same id is being appended by another call right now: answer what
     // that call answers.
     absl::StatusOr<v1::Receipt> result = theirs.get();
-    if (result.ok()) result->set_duplicate(true);
+    if (!result.ok()) return result;
+    if (auto s = SameMaker(*result, envelope.principal()); !s.ok()) return s;
+    result->set_duplicate(true);
     return result;
   }
 
@@ -241,6 +252,7 @@ absl::StatusOr<v1::Receipt> Gateway::AppendOnce(
     receipt.set_id(id);
     receipt.set_rows_accepted(rows);
     *receipt.mutable_recorded_at() = envelope.recorded_at();
+    receipt.set_principal(envelope.principal());
     {
       std::lock_guard lock(mu_);
       own_events_.insert(event_id);
@@ -255,6 +267,7 @@ absl::StatusOr<v1::Receipt> Gateway::AppendOnce(
     auto it = receipts_.find(key);
     if (it != receipts_.end() && it->second.position() < receipt.position()) {
       receipt = it->second;  // another replica's append of this id came first
+      if (auto s = SameMaker(receipt, envelope.principal()); !s.ok()) return s;
       receipt.set_duplicate(true);
     } else {
       receipts_[key] = receipt;

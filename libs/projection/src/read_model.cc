@@ -296,6 +296,7 @@ class Applier {
     receipt.set_position(position);
     receipt.set_rows_accepted(rows);
     *receipt.mutable_recorded_at() = envelope.recorded_at();
+    receipt.set_principal(envelope.principal());
     batch_.Put(model_.requests_, key, receipt.SerializeAsString());
     requests_.insert(key);
   }

@@ -1,9 +1,12 @@
 #include "psc/server/app.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <thread>
 
+#include "psc/domain/clock.h"
 #include "psc/domain/number_format.h"
 #include "psc/domain/strings.h"
 #include "psc/eventlog/journal.h"
@@ -91,12 +94,8 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
 }
 
 absl::Status ServeUntilSignal(const std::vector<Served>& services,
-                              const std::string& listen, const std::function<bool()>& ready,
-                              const std::function<std::string()>& ready_message,
-                              telemetry::Telemetry* telemetry) {
-  GrpcServerOptions options;
-  options.listen = listen;
-  options.telemetry = telemetry;
+                              const GrpcServerOptions& options, const std::function<bool()>& ready,
+                              const std::function<std::string()>& ready_message) {
   auto server = GrpcServer::Start(services, options);
   if (!server.ok()) return server.status();
   std::atomic<bool> stopping{false};
@@ -116,6 +115,114 @@ absl::Status ServeUntilSignal(const std::vector<Served>& services,
   std::cerr << "signal " << signal << ": draining\n";
   (*server)->Shutdown(std::chrono::seconds(5));
   return absl::OkStatus();
+}
+
+void AddAccessFlags(Flags& flags, bool submissions) {
+  flags.Add("policy", "",
+            "access policy file (JSON, psc.v1.AccessPolicy), reloaded when edited: callers "
+            "authenticate and are held to their role and scope; needs --tls-cert and --tls-key. "
+            "Empty: single-user, every caller 'local' with every right, loopback only");
+  flags.Add("tls-cert", "", "the server's TLS certificate chain (PEM file)");
+  flags.Add("tls-key", "", "the server's TLS private key (PEM file)");
+  flags.Add("tls-client-ca", "",
+            "CA certificates (PEM file) whose client certificates are accepted (mutual TLS); "
+            "empty: callers authenticate with bearer tokens only");
+  if (!submissions) return;
+  flags.Add("max-rows-per-request", "10000",
+            "most rows (or keys) one submission or withdrawal may carry");
+  flags.Add("max-request-bytes", "4194304", "largest submission accepted, bytes");
+}
+
+namespace {
+
+// True for an address only this machine can reach.
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+absl::StatusOr<std::string> ReadPem(const Flags& flags, const std::string& flag) {
+  std::ifstream in(flags.Get(flag), std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in && !in.eof()) {
+    return absl::InvalidArgumentError(StrCat("--", flag, ": cannot read '", flags.Get(flag), "'"));
+  }
+  if (text.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        StrCat("--", flag, ": '", flags.Get(flag), "' is not a PEM file"));
+  }
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<Access> OpenAccess(const Flags& flags, const std::string& program) {
+  Access access;
+  access.server.listen = flags.Get("listen");
+  auto host_port = ParseHostPort(access.server.listen, "--listen");
+  if (!host_port.ok()) return host_port.status();
+  if (flags.Has("max-rows-per-request")) {
+    auto rows = flags.GetInt("max-rows-per-request");
+    if (!rows.ok()) return rows.status();
+    auto bytes = flags.GetInt("max-request-bytes");
+    if (!bytes.ok()) return bytes.status();
+    if (*rows < 1) return absl::InvalidArgumentError("--max-rows-per-request must be at least 1");
+    if (*bytes < 1024 || *bytes > (256 << 20)) {
+      return absl::InvalidArgumentError("--max-request-bytes must be 1024..268435456");
+    }
+    access.limits.max_rows = static_cast<size_t>(*rows);
+    access.limits.max_bytes = static_cast<size_t>(*bytes);
+    // The transport takes twice the bound, so that a request a little over
+    // it gets the refusal that names the field, not a bare transport error.
+    access.server.max_receive_bytes = static_cast<int>(*bytes) * 2;
+  }
+
+  const bool tls_flags = !flags.Get("tls-cert").empty() || !flags.Get("tls-key").empty() ||
+                         !flags.Get("tls-client-ca").empty();
+  if (flags.Get("policy").empty()) {
+    if (tls_flags) {
+      return absl::InvalidArgumentError(
+          "--tls-cert, --tls-key and --tls-client-ca need --policy: over TLS, callers "
+          "authenticate and the policy says who they are");
+    }
+    if (!IsLoopback(host_port->first)) {
+      return absl::InvalidArgumentError(StrCat(
+          "--listen ", access.server.listen,
+          " is not a loopback address: without --policy (and TLS) anyone who can connect "
+          "could act for any organisation; give --policy, --tls-cert and --tls-key"));
+    }
+    access.guard = std::make_unique<Guard>();
+    std::cout << program
+              << ": single-user: no --policy, so every caller is 'local' with every right "
+                 "(loopback only)"
+              << std::endl;
+    return access;
+  }
+  if (flags.Get("tls-cert").empty() || flags.Get("tls-key").empty()) {
+    return absl::InvalidArgumentError(
+        "--policy needs --tls-cert and --tls-key: certificates and tokens travel over TLS only");
+  }
+  auto cert = ReadPem(flags, "tls-cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(flags, "tls-key");
+  if (!key.ok()) return key.status();
+  access.server.tls.cert_chain = std::move(*cert);
+  access.server.tls.private_key = std::move(*key);
+  if (!flags.Get("tls-client-ca").empty()) {
+    auto ca = ReadPem(flags, "tls-client-ca");
+    if (!ca.ok()) return ca.status();
+    access.server.tls.client_ca = std::move(*ca);
+  }
+  auto policy = access::PolicyFile::Open(flags.Get("policy"));
+  if (!policy.ok()) {
+    return absl::Status(policy.status().code(), StrCat("--policy: ", policy.status().message()));
+  }
+  access.policy = std::move(*policy);
+  access.guard = std::make_unique<Guard>(*access.policy, SystemClock::Instance());
+  std::cout << program << ": TLS" << (access.server.tls.client_ca.empty() ? "" : " (mutual)")
+            << ", callers under the policy in " << flags.Get("policy") << " ("
+            << access.policy->Current()->principals().size() << " principals)" << std::endl;
+  return access;
 }
 
 void AddMetricsFlags(Flags& flags) {

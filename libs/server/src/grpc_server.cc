@@ -38,7 +38,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::vector<
 
   std::unique_ptr<GrpcServer> server(new GrpcServer());
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls.cert_chain.empty()) {
+    grpc::SslServerCredentialsOptions tls(
+        options.tls.client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                      : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = options.tls.client_ca;
+    tls.pem_key_cert_pairs.push_back({options.tls.private_key, options.tls.cert_chain});
+    credentials = grpc::SslServerCredentials(tls);
+  }
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   for (const Served& served : services) {
     builder.RegisterService(served.service);
@@ -52,11 +61,13 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::vector<
   server->server_ = builder.BuildAndStart();
   if (!server->server_ || server->port_ == 0) {
     return absl::UnavailableError(StrCat("cannot listen on ", options.listen,
-                                         ": the address is in use or not local"));
+                                         ": the address is in use or not local, or the TLS "
+                                         "certificate and key do not match"));
   }
   server->address_ = StrCat(host_port->first, ":", server->port_);
   server->SetServing(false);
-  std::cout << "listening on " << server->address_ << std::endl;
+  std::cout << "listening on " << server->address_
+            << (options.tls.cert_chain.empty() ? "" : " (TLS)") << std::endl;
   return server;
 }
 

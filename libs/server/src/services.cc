@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 
+#include "psc/disclosure/disclosure.h"
 #include "psc/domain/period.h"
 #include "psc/domain/strings.h"
+#include "psc/domain/validation.h"
 #include "psc/domain/violations.h"
 #include "psc/domain/ids.h"
 #include "psc/eventlog/random_id.h"
@@ -17,9 +20,20 @@
 namespace psc::server {
 namespace {
 
-// Who is calling. Until principals are configured, every caller of the
-// embedded single-user service is "local".
-std::string PrincipalOf(const grpc::ServerContext&) { return "local"; }
+// The first of `n` items that `check(i)` refuses, saying how many in all
+// were refused; OK when none is.
+absl::Status FirstRefused(int n, const std::function<absl::Status(int)>& check) {
+  absl::Status first;
+  int refused = 0;
+  for (int i = 0; i < n; ++i) {
+    absl::Status s = check(i);
+    if (s.ok()) continue;
+    if (refused++ == 0) first = std::move(s);
+  }
+  if (refused <= 1) return first;
+  return absl::Status(first.code(), StrCat(first.message(), "; ", refused, " of ", n,
+                                           " are outside the scope"));
+}
 
 // DEADLINE_EXCEEDED unless the gateway's fold reaches `position` in time.
 grpc::Status AwaitGateway(const gateway::Gateway& gateway, const grpc::ServerContext& context,
@@ -47,6 +61,16 @@ absl::StatusOr<Quarter> QuarterField(const std::string& text) {
                       StrCat("'", text, "' is not an NHS financial quarter like 2024/25 Q1"));
 }
 
+// A series or chart request inside the caller's scope: its collaborative,
+// or one of its organisations; the national series is the national role's.
+absl::Status SeriesInScope(const Caller& caller, const Catalogue& catalogue,
+                           const v1::GetSeriesRequest& request) {
+  if (request.scope_case() == v1::GetSeriesRequest::kOdsCode) {
+    return caller.MayActFor(catalogue, request.ods_code(), std::nullopt, "ods_code");
+  }
+  return caller.MayActForCollaborative(request.collaborative_id(), "collaborative_id");
+}
+
 }  // namespace
 
 std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& context) {
@@ -58,51 +82,94 @@ std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& co
   return now + (deadline - now_system);
 }
 
+// Declares `caller`, the admitted caller of `rpc`, or returns the refusal
+// (every handler starts with it; undefined at the end of the file).
+#define PSC_ADMIT(caller, rpc)               \
+  auto caller = guard_.Admit(*context, rpc); \
+  if (!caller.ok()) return ToGrpcStatus(caller.status())
+
 grpc::Status IngestServiceImpl::SubmitObservations(grpc::ServerContext* context,
                                                    const v1::SubmitObservationsRequest* request,
                                                    v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kSubmitObservations);
   const size_t bytes = request->ByteSizeLong();
+  // Over the bounds: refused before anything else is looked at.
+  if (auto s = CheckBounds(request->rows_size(), bytes, "rows", "submission", gateway_.limits());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
+  if (!caller->unrestricted()) {
+    const auto catalogue = gateway_.catalogue();
+    auto scope = FirstRefused(request->rows_size(), [&](int i) {
+      const v1::Observation& row = request->rows(i);
+      return caller->MayActFor(*catalogue, row.ods_code(), Month::Parse(row.month()),
+                               StrCat("rows[", i, "].ods_code"));
+    });
+    if (!scope.ok()) return ToGrpcStatus(scope);
+  }
   v1::ObservationsSubmitted batch;
   batch.set_submission_id(request->submission_id());
   *batch.mutable_rows() = request->rows();
   auto receipt = request->dry_run()
                      ? gateway_.DryRunObservations(batch, bytes)
-                     : gateway_.SubmitObservations(std::move(batch), bytes, PrincipalOf(*context));
+                     : gateway_.SubmitObservations(std::move(batch), bytes, caller->name());
   return Reply(std::move(receipt), response);
 }
 
 grpc::Status IngestServiceImpl::ShareLearning(grpc::ServerContext* context,
                                               const v1::ShareLearningRequest* request,
                                               v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kShareLearning);
+  if (auto s = caller->MayActForCollaborative(request->learning().collaborative_id(),
+                                              "learning.collaborative_id");
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
-  auto receipt = gateway_.ShareLearning(request->learning(), PrincipalOf(*context));
+  auto receipt = gateway_.ShareLearning(request->learning(), caller->name());
   return Reply(std::move(receipt), response);
 }
 
 grpc::Status IngestServiceImpl::WithdrawObservations(grpc::ServerContext* context,
                                                      const v1::WithdrawObservationsRequest* request,
                                                      v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kWithdrawObservations);
+  if (auto s = CheckBounds(request->keys_size(), 0, "keys", "withdrawal", gateway_.limits());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
+  if (!caller->unrestricted()) {
+    const auto catalogue = gateway_.catalogue();
+    auto scope = FirstRefused(request->keys_size(), [&](int i) {
+      const v1::ObservationKey& key = request->keys(i);
+      return caller->MayActFor(*catalogue, key.ods_code(), Month::Parse(key.month()),
+                               StrCat("keys[", i, "].ods_code"));
+    });
+    if (!scope.ok()) return ToGrpcStatus(scope);
+  }
   v1::ObservationsWithdrawn withdrawal;
   withdrawal.set_withdrawal_id(request->withdrawal_id());
   *withdrawal.mutable_keys() = request->keys();
   withdrawal.set_reason(request->reason());
-  auto receipt = gateway_.WithdrawObservations(std::move(withdrawal), PrincipalOf(*context));
+  auto receipt = gateway_.WithdrawObservations(std::move(withdrawal), caller->name());
   return Reply(std::move(receipt), response);
 }
 
 grpc::Status CatalogServiceImpl::ChangeCatalogue(grpc::ServerContext* context,
                                                  const v1::ChangeCatalogueRequest* request,
                                                  v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kChangeCatalogue);
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
-  auto receipt = gateway_.ChangeCatalogue(request->change(), PrincipalOf(*context));
+  auto receipt = gateway_.ChangeCatalogue(request->change(), caller->name());
   return Reply(std::move(receipt), response);
 }
 
 grpc::Status CatalogServiceImpl::GetCatalogue(grpc::ServerContext* context,
                                               const v1::GetCatalogueRequest* request,
                                               v1::Catalogue* response) {
+  PSC_ADMIT(caller, Rpc::kGetCatalogue);
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
   LogPosition position = gateway_.position();
   gateway_.catalogue()->ToProto(response);
@@ -113,8 +180,9 @@ grpc::Status CatalogServiceImpl::GetCatalogue(grpc::ServerContext* context,
 grpc::Status CatalogServiceImpl::ChangeSpcLimits(grpc::ServerContext* context,
                                                  const v1::ChangeSpcLimitsRequest* request,
                                                  v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kChangeSpcLimits);
   if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
-  auto receipt = gateway_.ChangeSpcLimits(request->change(), PrincipalOf(*context));
+  auto receipt = gateway_.ChangeSpcLimits(request->change(), caller->name());
   return Reply(std::move(receipt), response);
 }
 
@@ -131,6 +199,7 @@ grpc::Status AwaitReadModel(const projection::ReadModel& model, const grpc::Serv
 grpc::Status QueryServiceImpl::GetQuarterlyReport(grpc::ServerContext* context,
                                                   const v1::GetQuarterlyReportRequest* request,
                                                   v1::GetQuarterlyReportResponse* response) {
+  PSC_ADMIT(caller, Rpc::kGetQuarterlyReport);
   auto quarter = QuarterField(request->quarter());
   if (!quarter.ok()) return ToGrpcStatus(quarter.status());
   if (!v1::ReportFormat_IsValid(request->format())) {
@@ -163,8 +232,10 @@ grpc::Status QueryServiceImpl::GetQuarterlyReport(grpc::ServerContext* context,
 grpc::Status QueryServiceImpl::GetSeries(grpc::ServerContext* context,
                                          const v1::GetSeriesRequest* request,
                                          v1::Series* response) {
+  PSC_ADMIT(caller, Rpc::kGetSeries);
   if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
+  if (auto s = SeriesInScope(*caller, view.catalogue(), *request); !s.ok()) return ToGrpcStatus(s);
   auto series = report::BuildSeries(view, *request);
   return Reply(std::move(series), response);
 }
@@ -172,8 +243,10 @@ grpc::Status QueryServiceImpl::GetSeries(grpc::ServerContext* context,
 grpc::Status QueryServiceImpl::GetSpcChart(grpc::ServerContext* context,
                                            const v1::GetSeriesRequest* request,
                                            v1::SpcChart* response) {
+  PSC_ADMIT(caller, Rpc::kGetSpcChart);
   if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
+  if (auto s = SeriesInScope(*caller, view.catalogue(), *request); !s.ok()) return ToGrpcStatus(s);
   auto chart = report::BuildSpcChart(view, *request);
   return Reply(std::move(chart), response);
 }
@@ -181,6 +254,7 @@ grpc::Status QueryServiceImpl::GetSpcChart(grpc::ServerContext* context,
 grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
                                           const v1::GetReceiptRequest* request,
                                           v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kGetReceipt);
   if (request->id().empty()) {
     return ToGrpcStatus(InvalidField("id", "REQUIRED", "a request id is required"));
   }
@@ -191,6 +265,7 @@ grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         StrCat("no request '", request->id(), "' has been applied"));
   }
+  if (auto s = caller->Made((*receipt)->principal(), "id"); !s.ok()) return ToGrpcStatus(s);
   *response = std::move(**receipt);
   return grpc::Status::OK;
 }
@@ -198,6 +273,7 @@ grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
 grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
                                                const v1::GetValueHistoryRequest* request,
                                                v1::ValueHistory* response) {
+  PSC_ADMIT(caller, Rpc::kGetValueHistory);
   const v1::ObservationKey& key = request->key();
   auto month = Month::Parse(key.month());
   if (!month) {
@@ -206,6 +282,10 @@ grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
   }
   if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
+  if (auto s = caller->MayActFor(view.catalogue(), key.ods_code(), *month, "key.ods_code");
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (view.catalogue().FindOrganisation(key.ods_code()) == nullptr) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         StrCat("organisation '", key.ods_code(), "' is not registered"));
@@ -225,6 +305,11 @@ grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
 grpc::Status QueryServiceImpl::ListOutstandingReturns(
     grpc::ServerContext* context, const v1::ListOutstandingReturnsRequest* request,
     v1::OutstandingReturns* response) {
+  PSC_ADMIT(caller, Rpc::kListOutstandingReturns);
+  if (auto s = caller->MayActForCollaborative(request->collaborative_id(), "collaborative_id");
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
   auto out = report::BuildOutstandingReturns(view, *request);
@@ -234,13 +319,23 @@ grpc::Status QueryServiceImpl::ListOutstandingReturns(
 grpc::Status QueryServiceImpl::GetFunnel(grpc::ServerContext* context,
                                          const v1::GetFunnelRequest* request,
                                          v1::Funnel* response) {
+  PSC_ADMIT(caller, Rpc::kGetFunnel);
+  // The funnel of collaboratives shows aggregates only; one
+  // collaborative's organisations are for that collaborative.
+  if (!request->collaborative_id().empty()) {
+    if (auto s = caller->MayActForCollaborative(request->collaborative_id(), "collaborative_id");
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
   if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
   return Reply(report::BuildFunnelPlot(view, *request), response);
 }
 
-grpc::Status QueryServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
+grpc::Status QueryServiceImpl::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
                                          v1::ProjectionStatus* response) {
+  PSC_ADMIT(caller, Rpc::kGetStatus);
   auto view = model_.Snapshot();
   response->set_applied_position(view.position().value());
   response->set_observations(view.observation_count());
@@ -255,8 +350,9 @@ namespace psc::server {
 grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context,
                                                     const v1::PublishQuarterRequest* request,
                                                     v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kPublishQuarter);
   return AppendFromReadModel(
-      *context, request->publication_id(), "publication_id", request->quarter(),
+      *context, *caller, request->publication_id(), "publication_id", request->quarter(),
       request->min_position(),
       [&](const projection::View& view, Quarter quarter) -> absl::StatusOr<v1::Envelope> {
         auto report = report::BuildQuarterlyReport(view, quarter);
@@ -270,7 +366,7 @@ grpc::Status PublicationServiceImpl::PublishQuarter(grpc::ServerContext* context
 }
 
 grpc::Status PublicationServiceImpl::AppendFromReadModel(
-    grpc::ServerContext& context, const std::string& id, const char* id_field,
+    grpc::ServerContext& context, const Caller& caller, const std::string& id, const char* id_field,
     const std::string& quarter_text, uint64_t min_position,
     const std::function<absl::StatusOr<v1::Envelope>(const projection::View&, Quarter)>& build,
     const std::function<int(const v1::Envelope&)>& rows, v1::Receipt* response) {
@@ -288,6 +384,10 @@ grpc::Status PublicationServiceImpl::AppendFromReadModel(
     auto known = view.Receipt(id);
     if (!known.ok()) return ToGrpcStatus(known.status());
     if (known->has_value()) {
+      if ((*known)->principal() != caller.name()) {
+        return ToGrpcStatus(absl::PermissionDeniedError(StrCat(
+            id_field, ": request id '", id, "' is another principal's: choose another id")));
+      }
       *response = **known;
       response->set_duplicate(true);
       return grpc::Status::OK;
@@ -298,7 +398,7 @@ grpc::Status PublicationServiceImpl::AppendFromReadModel(
   }
   envelope.set_event_id(eventlog::RandomId());
   *envelope.mutable_recorded_at() = ToTimestamp(clock_.Now());
-  envelope.set_principal(PrincipalOf(context));
+  envelope.set_principal(caller.name());
   auto position = log_.Append(id, envelope.SerializeAsString());
   if (!position.ok()) return ToGrpcStatus(position.status());
   // Answer once the event can be read back from this read model.
@@ -307,14 +407,20 @@ grpc::Status PublicationServiceImpl::AppendFromReadModel(
   response->set_position(position->value());
   response->set_rows_accepted(static_cast<uint32_t>(rows(envelope)));
   *response->mutable_recorded_at() = envelope.recorded_at();
+  response->set_principal(caller.name());
   return grpc::Status::OK;
 }
 
 grpc::Status PublicationServiceImpl::SignOffQuarter(grpc::ServerContext* context,
                                                     const v1::SignOffQuarterRequest* request,
                                                     v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kSignOffQuarter);
+  if (auto s = caller->MayActForCollaborative(request->collaborative_id(), "collaborative_id");
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   return AppendFromReadModel(
-      *context, request->sign_off_id(), "sign_off_id", request->quarter(),
+      *context, *caller, request->sign_off_id(), "sign_off_id", request->quarter(),
       request->min_position(),
       [&](const projection::View& view, Quarter quarter) -> absl::StatusOr<v1::Envelope> {
         if (view.catalogue().FindCollaborative(request->collaborative_id()) == nullptr) {
@@ -332,11 +438,10 @@ grpc::Status PublicationServiceImpl::SignOffQuarter(grpc::ServerContext* context
       [](const v1::Envelope& e) { return e.quarter_signed_off().figures_size(); }, response);
 }
 
-
-
 grpc::Status PublicationServiceImpl::GetPublication(grpc::ServerContext* context,
                                                     const v1::GetPublicationRequest* request,
                                                     v1::Publication* response) {
+  PSC_ADMIT(caller, Rpc::kGetPublication);
   auto quarter = QuarterField(request->quarter());
   if (!quarter.ok()) return ToGrpcStatus(quarter.status());
   if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
@@ -348,17 +453,32 @@ grpc::Status PublicationServiceImpl::GetPublication(grpc::ServerContext* context
                         StrCat(request->quarter(), " has not been published"));
   }
   const v1::Envelope& envelope = (*latest)->envelope;
-  v1::QuarterlyReport published;
-  published.ParseFromString(envelope.quarter_published().report());
-  auto current = report::BuildQuarterlyReport(view, *quarter);
-  if (!current.ok()) return ToGrpcStatus(current.status());
+  // An observer reads what was published for the public only: the
+  // controlled rendering, not the structured report or the revisions
+  // behind it (unsuppressed figures).
+  const bool observer = !caller->unrestricted();
+  if (observer &&
+      envelope.quarter_published().disclosure_policy() != disclosure::DisclosurePolicy::Public().name) {
+    return ToGrpcStatus(absl::PermissionDeniedError(
+        StrCat("quarter: the latest publication of ", request->quarter(), " is not public")));
+  }
   *response->mutable_published() = envelope.quarter_published();
   response->set_position((*latest)->position.value());
   *response->mutable_published_at() = envelope.recorded_at();
   response->set_principal(envelope.principal());
-  for (auto& r : report::Revisions(published, *current)) *response->add_revisions() = std::move(r);
   response->set_as_of_position(view.position().value());
+  if (observer) {
+    response->mutable_published()->clear_report();
+    return grpc::Status::OK;
+  }
+  v1::QuarterlyReport published;
+  published.ParseFromString(envelope.quarter_published().report());
+  auto current = report::BuildQuarterlyReport(view, *quarter);
+  if (!current.ok()) return ToGrpcStatus(current.status());
+  for (auto& r : report::Revisions(published, *current)) *response->add_revisions() = std::move(r);
   return grpc::Status::OK;
 }
 
 }  // namespace psc::server
+
+#undef PSC_ADMIT

@@ -79,6 +79,9 @@ class Catalogue {
   // membership timeline, else its registered collaborative), or nullptr
   // when it is not registered. Valid until the next Apply().
   const std::string* CollaborativeOf(std::string_view ods_code, Month month) const;
+  // Whether the organisation has belonged to the collaborative in any month
+  // (its registered collaborative or any run of its membership timeline).
+  bool EverMemberOf(std::string_view ods_code, std::string_view collaborative_id) const;
 
   // The months whose collaborative the memberships of `change` would move,
   // by organisation registered before the change (organisations it

@@ -22,9 +22,16 @@ struct SubmissionLimits {
 // int64 (50M observations x 1e9 < 2^63).
 inline constexpr int64_t kMaxCount = 1'000'000'000;
 
-// Checks a batch of observations: the submission id, the batch size and
-// every row (known organisation and measure, enrolment in that month, month
-// well-formed and not after `current_month`, counts in range, denominator
+// RESOURCE_EXHAUSTED, with a BadRequest naming `field` (reason
+// TOO_MANY_ROWS or TOO_LARGE), when a request (a `what`) has more than
+// limits.max_rows rows or is larger than limits.max_bytes bytes (0: not
+// measured). Checked before anything else about the request.
+absl::Status CheckBounds(int rows, size_t request_bytes, std::string_view field,
+                         std::string_view what, const SubmissionLimits& limits);
+
+// Checks a batch of observations: the bounds (CheckBounds), then the
+// submission id and every row (known organisation and measure, enrolment
+// in that month, month well-formed and not after `current_month`, counts in range, denominator
 // present exactly when the unit has one, numerator <= denominator for
 // proportions, no key twice). `request_bytes` is the size of the request as
 // received. Returns INVALID_ARGUMENT naming every bad row and field as
@@ -37,7 +44,7 @@ absl::Status ValidateObservations(const Catalogue& catalogue, const v1::Observat
                                   size_t request_bytes, std::optional<Month> current_month,
                                   const SubmissionLimits& limits = {});
 
-// Checks a withdrawal: id, reason, 1..max_rows keys naming registered
+// Checks a withdrawal: the bounds (CheckBounds), id, reason, 1..max_rows keys naming registered
 // organisations and measures and well-formed months, no key twice. Whether
 // a value is stored under a key is not checked: withdrawing nothing is a
 // no-op. Fields are named `keys[i].<field>`.

@@ -34,10 +34,12 @@ class Violations {
   size_t total() const { return total_; }
   const std::vector<FieldViolation>& listed() const { return listed_; }
 
-  // OK when empty; otherwise INVALID_ARGUMENT with `summary` and the first
+  // OK when empty; otherwise `code` (INVALID_ARGUMENT unless a request
+  // over a bound, RESOURCE_EXHAUSTED) with `summary` and the first
   // violation in the message, and every listed violation in the payload
   // (plus one "N more" entry when some were not listed).
-  absl::Status ToStatus(std::string_view summary) const;
+  absl::Status ToStatus(std::string_view summary,
+                        absl::StatusCode code = absl::StatusCode::kInvalidArgument) const;
 
  private:
   size_t max_listed_;

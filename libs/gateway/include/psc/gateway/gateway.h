@@ -92,6 +92,8 @@ class Gateway {
 
   // The catalogue as of the fold's position.
   std::shared_ptr<const Catalogue> catalogue() const;
+  // The bounds of one request.
+  const SubmissionLimits& limits() const { return options_.limits; }
   // Position of the fold.
   LogPosition position() const;
   // Waits until the fold reached `position` or the deadline passed.

@@ -13,6 +13,9 @@
 #include "psc/projection/read_model.h"
 #include "psc/server/flags.h"
 #include "psc/server/grpc_server.h"
+#include "psc/server/guard.h"
+#include "psc/domain/validation.h"
+#include "psc/access/policy.h"
 
 namespace psc::server {
 
@@ -35,15 +38,33 @@ absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
     const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes,
     prometheus::Registry* metrics = nullptr);
 
-// Starts `services` on `listen`, reports SERVING once `ready()` is true
-// (polled), and returns after SIGINT/SIGTERM once the server has drained
-// (NOT_SERVING first, then up to 5 s for running calls). Call
-// BlockTerminationSignals() first thing in main.
-// With `telemetry`, every RPC is measured.
+// Starts `services` as `options` say (address, TLS, telemetry), reports
+// SERVING once `ready()` is true (polled), and returns after SIGINT/SIGTERM
+// once the server has drained (NOT_SERVING first, then up to 5 s for
+// running calls). Call BlockTerminationSignals() first thing in main.
 absl::Status ServeUntilSignal(const std::vector<Served>& services,
-                              const std::string& listen, const std::function<bool()>& ready,
-                              const std::function<std::string()>& ready_message,
-                              telemetry::Telemetry* telemetry = nullptr);
+                              const GrpcServerOptions& options, const std::function<bool()>& ready,
+                              const std::function<std::string()>& ready_message);
+
+// --policy, --tls-cert, --tls-key, --tls-client-ca; with `submissions`
+// (a server that takes them), --max-rows-per-request and
+// --max-request-bytes too.
+void AddAccessFlags(Flags& flags, bool submissions);
+
+// Who may call a server, over what, and how much at once.
+struct Access {
+  std::unique_ptr<access::PolicyFile> policy;  // null: the single-user default
+  std::unique_ptr<Guard> guard;
+  GrpcServerOptions server;  // listen (from --listen), TLS, message bound
+  SubmissionLimits limits;
+};
+
+// Reads the access flags and --listen. With --policy, TLS is required
+// (--tls-cert and --tls-key; --tls-client-ca for mutual TLS) and callers
+// are who the policy says. Without, the server is the single-user default:
+// every caller is `local` with every right, --listen must be a loopback
+// address, and a line on stdout says so. Errors name the flag.
+absl::StatusOr<Access> OpenAccess(const Flags& flags, const std::string& program);
 
 // --metrics-listen.
 void AddMetricsFlags(Flags& flags);

@@ -29,6 +29,8 @@ class Flags {
   bool GetBool(const std::string& name) const;
   absl::StatusOr<int64_t> GetInt(const std::string& name) const;
   bool IsSet(const std::string& name) const;
+  // True when the program defines the flag.
+  bool Has(const std::string& name) const { return flags_.count(name) > 0; }
   const std::vector<std::string>& positional() const { return positional_; }
   bool help() const { return help_; }
   std::string Usage() const;

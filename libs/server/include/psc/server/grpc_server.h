@@ -36,6 +36,16 @@ struct GrpcServerOptions {
   int max_receive_bytes = 8 << 20;
   // When set, every RPC is measured (psc_grpc_* metrics); not owned.
   telemetry::Telemetry* telemetry = nullptr;
+  // TLS, PEM text: the server's certificate chain and key; with a client
+  // CA, client certificates it signed are requested and verified when
+  // presented (mutual TLS; a caller may present a bearer token instead).
+  // Empty cert_chain: plaintext.
+  struct Tls {
+    std::string cert_chain;
+    std::string private_key;
+    std::string client_ca;
+  };
+  Tls tls;
 };
 
 class GrpcServer {

@@ -1,6 +1,8 @@
 // The gRPC services of psc.v1, thin over the gateway (write side) and the
-// read model (read side). Every handler turns its request into a call on
-// the domain objects and maps the absl::Status it gets back; no rules live
+// read model (read side). Every handler first has the guard admit its
+// caller and checks the rows and objects it touches against the caller's
+// scope (see guard.h), then turns its request into a call on the domain
+// objects and maps the absl::Status it gets back; no other rules live
 // here.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include "psc/v1/ingest.grpc.pb.h"
 #include "psc/domain/clock.h"
 #include "psc/eventlog/event_log.h"
+#include "psc/server/guard.h"
 #include "psc/v1/publication.grpc.pb.h"
 #include "psc/v1/query.grpc.pb.h"
 
@@ -30,7 +33,8 @@ inline constexpr std::string_view kServerTimingKey = "server-timing";
 
 class IngestServiceImpl final : public v1::IngestService::Service {
  public:
-  explicit IngestServiceImpl(gateway::Gateway& gateway) : gateway_(gateway) {}
+  IngestServiceImpl(gateway::Gateway& gateway, const Guard& guard)
+      : gateway_(gateway), guard_(guard) {}
   grpc::Status SubmitObservations(grpc::ServerContext* context,
                                   const v1::SubmitObservationsRequest* request,
                                   v1::Receipt* response) override;
@@ -42,11 +46,13 @@ class IngestServiceImpl final : public v1::IngestService::Service {
 
  private:
   gateway::Gateway& gateway_;
+  const Guard& guard_;
 };
 
 class CatalogServiceImpl final : public v1::CatalogService::Service {
  public:
-  explicit CatalogServiceImpl(gateway::Gateway& gateway) : gateway_(gateway) {}
+  CatalogServiceImpl(gateway::Gateway& gateway, const Guard& guard)
+      : gateway_(gateway), guard_(guard) {}
   grpc::Status ChangeCatalogue(grpc::ServerContext* context,
                                const v1::ChangeCatalogueRequest* request,
                                v1::Receipt* response) override;
@@ -58,11 +64,13 @@ class CatalogServiceImpl final : public v1::CatalogService::Service {
 
  private:
   gateway::Gateway& gateway_;
+  const Guard& guard_;
 };
 
 class QueryServiceImpl final : public v1::QueryService::Service {
  public:
-  explicit QueryServiceImpl(projection::ReadModel& model) : model_(model) {}
+  QueryServiceImpl(projection::ReadModel& model, const Guard& guard)
+      : model_(model), guard_(guard) {}
   grpc::Status GetQuarterlyReport(grpc::ServerContext* context,
                                   const v1::GetQuarterlyReportRequest* request,
                                   v1::GetQuarterlyReportResponse* response) override;
@@ -86,6 +94,7 @@ class QueryServiceImpl final : public v1::QueryService::Service {
 
  private:
   projection::ReadModel& model_;
+  const Guard& guard_;
   // The reports last built, by quarter, at their positions.
   report::ReportCache reports_;
 };
@@ -94,8 +103,9 @@ class QueryServiceImpl final : public v1::QueryService::Service {
 // folds.
 class PublicationServiceImpl final : public v1::PublicationService::Service {
  public:
-  PublicationServiceImpl(projection::ReadModel& model, eventlog::EventLog& log, const Clock& clock)
-      : model_(model), log_(log), clock_(clock) {}
+  PublicationServiceImpl(projection::ReadModel& model, eventlog::EventLog& log, const Clock& clock,
+                         const Guard& guard)
+      : model_(model), log_(log), clock_(clock), guard_(guard) {}
   grpc::Status PublishQuarter(grpc::ServerContext* context,
                               const v1::PublishQuarterRequest* request,
                               v1::Receipt* response) override;
@@ -109,11 +119,11 @@ class PublicationServiceImpl final : public v1::PublicationService::Service {
  private:
   // Checks `id` (named `id_field`) and the quarter, waits for min_position,
   // then, one at a time per process: a known id answers its original
-  // receipt; otherwise `build` makes the event from one view of the read
+  // receipt (PERMISSION_DENIED when another principal made it); otherwise `build` makes the event from one view of the read
   // model, it is appended, and the answer (`rows` of it) comes once this
   // read model has applied it.
   grpc::Status AppendFromReadModel(
-      grpc::ServerContext& context, const std::string& id, const char* id_field,
+      grpc::ServerContext& context, const Caller& caller, const std::string& id, const char* id_field,
       const std::string& quarter_text, uint64_t min_position,
       const std::function<absl::StatusOr<v1::Envelope>(const projection::View&, Quarter)>& build,
       const std::function<int(const v1::Envelope&)>& rows, v1::Receipt* response);
@@ -121,6 +131,7 @@ class PublicationServiceImpl final : public v1::PublicationService::Service {
   projection::ReadModel& model_;
   eventlog::EventLog& log_;
   const Clock& clock_;
+  const Guard& guard_;
   std::mutex publish_mu_;  // one publication or sign-off at a time per process
 };
 
