@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   projector_options.metrics = metrics;
   projection::Projector projector(**model, **log, projector_options);
   if (auto s = projector.Start(); !s.ok()) return server::Fail("psc-projection", s);
-  server::QueryServiceImpl query(**model, *access->guard);
+  server::QueryServiceImpl query(**model, **log, *access->guard);
   server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance(),
                                              *access->guard);
   access->server.telemetry = telemetry->get();

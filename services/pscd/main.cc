@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   const server::Guard& guard = *access->guard;
   server::IngestServiceImpl ingest(gateway, guard);
   server::CatalogServiceImpl catalog(gateway, guard);
-  server::QueryServiceImpl query(**model, guard);
+  server::QueryServiceImpl query(**model, **log, guard);
   server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance(), guard);
   access->server.telemetry = telemetry->get();
   auto status = server::ServeUntilSignal(

@@ -6,12 +6,24 @@
 
 namespace psc::cli {
 
-Client::Client(const std::string& server, bool own_connection) {
+Client::Client(const std::string& server, bool own_connection, const Credentials& credentials) {
   grpc::ChannelArguments args;
   if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxSendMessageSize(16 << 20);
   args.SetMaxReceiveMessageSize(64 << 20);
-  channel = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> transport = grpc::InsecureChannelCredentials();
+  if (!credentials.ca.empty()) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = credentials.ca;
+    tls.pem_cert_chain = credentials.certificate;
+    tls.pem_private_key = credentials.key;
+    transport = grpc::SslCredentials(tls);
+    if (!credentials.token.empty()) {
+      transport = grpc::CompositeChannelCredentials(
+          transport, grpc::AccessTokenCredentials(credentials.token));
+    }
+  }
+  channel = grpc::CreateCustomChannel(server, transport, args);
   ingest = v1::IngestService::NewStub(channel);
   catalog = v1::CatalogService::NewStub(channel);
   query = v1::QueryService::NewStub(channel);

@@ -13,11 +13,20 @@
 
 namespace psc::cli {
 
+// How to reach a server that requires TLS (PEM text); empty ca: plaintext.
+struct Credentials {
+  std::string ca;           // the CA that signed the server's certificate
+  std::string certificate;  // the client certificate (mutual TLS), or ""
+  std::string key;          // its private key
+  std::string token;        // a bearer token, or ""
+};
+
 struct Client {
   // With `own_connection`, the channel keeps a connection of its own rather
   // than sharing one with other channels to the same server (for load
   // generators with one connection per client).
-  explicit Client(const std::string& server, bool own_connection = false);
+  explicit Client(const std::string& server, bool own_connection = false,
+                  const Credentials& credentials = {});
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::IngestService::Stub> ingest;
   std::unique_ptr<v1::CatalogService::Stub> catalog;

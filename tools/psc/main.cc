@@ -19,9 +19,11 @@
 //   psc health [--service NAME]      grpc.health.v1 check: exit 0 when SERVING
 //   psc demo                         load the demo dataset and print the report
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <iostream>
@@ -58,9 +60,12 @@ constexpr char kUsage[] =
     "  signoff --quarter Q --collaborative C  a collaborative signs off its figures\n"
     "  limits --measure ID --reason TEXT  rebase (--rebase-month) or fix (--fix-after N) SPC limits\n"
     "  status                     how far the read model has applied the log\n"
+    "  audit                      who did what, when (national role; --principal, --after, --limit)\n"
     "  health [--service NAME]    gRPC health check: prints the status, exits 0 only when SERVING\n"
     "  demo                       load the demo dataset, then print the report\n"
-    "every command takes --server HOST:PORT (default 127.0.0.1:50051); --help for its flags\n";
+    "every command takes --server HOST:PORT (default 127.0.0.1:50051); --help for its flags\n"
+    "servers under an access policy: --tls-ca FILE, and --tls-cert FILE --tls-key FILE\n"
+    "(a client certificate) or a bearer token in the environment variable PSC_TOKEN\n";
 
 
 // A request id derived from what is sent, so sending the same thing again
@@ -93,6 +98,33 @@ int Fail(std::string_view message) {
 }
 
 int Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
+
+// The TLS files named by the flags, and the bearer token from PSC_TOKEN
+// (never a flag: command lines are visible to every user of the machine).
+absl::StatusOr<Credentials> CredentialsFrom(const server::Flags& flags) {
+  Credentials credentials;
+  const char* token = std::getenv("PSC_TOKEN");
+  if (token != nullptr) credentials.token = token;
+  if (flags.Get("tls-ca").empty()) {
+    if (!flags.Get("tls-cert").empty() || !credentials.token.empty()) {
+      return absl::InvalidArgumentError(
+          "a client certificate or PSC_TOKEN needs --tls-ca: credentials go over TLS only");
+    }
+    return credentials;
+  }
+  for (auto [flag, field] : {std::pair{"tls-ca", &credentials.ca},
+                             std::pair{"tls-cert", &credentials.certificate},
+                             std::pair{"tls-key", &credentials.key}}) {
+    if (flags.Get(flag).empty()) continue;
+    auto text = ReadFile(flags.Get(flag));
+    if (!text.ok()) return absl::InvalidArgumentError(StrCat("--", flag, ": ", text.status().message()));
+    *field = std::move(*text);
+  }
+  if (credentials.certificate.empty() != credentials.key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  return credentials;
+}
 
 std::string FormatReceipt(const v1::Receipt& r) {
   if (r.dry_run() && !r.duplicate()) {
@@ -493,6 +525,30 @@ int CmdReceipt(Client& client, server::Flags& flags) {
   return 0;
 }
 
+// The audit trail, one event per line: position, time, principal, action,
+// request id, rows.
+int CmdAudit(Client& client, server::Flags& flags) {
+  auto after = flags.GetInt("after");
+  auto limit = flags.GetInt("limit");
+  if (!after.ok() || *after < 0) return Fail("--after must be a log position (0: the start)");
+  if (!limit.ok() || *limit < 1) return Fail("--limit must be a positive number");
+  v1::ListAuditRequest request;
+  request.set_after_position(static_cast<uint64_t>(*after));
+  request.set_limit(static_cast<uint32_t>(*limit));
+  request.set_principal(flags.Get("principal"));
+  v1::AuditTrail trail;
+  auto status = client.query->ListAudit(Context().get(), request, &trail);
+  if (!status.ok()) return FailCall(status);
+  for (const auto& e : trail.entries()) {
+    std::cout << e.position() << "\t" << google::protobuf::util::TimeUtil::ToString(e.recorded_at()) << "\t" << e.principal()
+              << "\t" << e.action() << "\t" << e.request_id() << "\t" << e.rows() << "\n";
+  }
+  if (trail.next_after_position() != 0) {
+    std::cerr << "more: --after " << trail.next_after_position() << "\n";
+  }
+  return 0;
+}
+
 int CmdStatus(Client& client, server::Flags&) {
   v1::ProjectionStatus status_message;
   auto status = client.query->GetStatus(Context().get(), v1::GetStatusRequest(), &status_message);
@@ -703,7 +759,15 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   server::Flags flags(StrCat("psc ", command), "");
-  flags.Add("server", "127.0.0.1:50051", "address of pscd, psc-gateway or psc-projection");
+  flags.Add("server", "127.0.0.1:50051", "address of pscd, psc-gateway or psc-projection")
+      .Add("tls-ca", "", "CA certificate (PEM file) of the server's TLS certificate; empty: plaintext")
+      .Add("tls-cert", "", "client certificate (PEM file) for mutual TLS")
+      .Add("tls-key", "", "its private key (PEM file)");
+  if (command == "audit") {
+    flags.Add("after", "0", "events after this log position")
+        .Add("limit", "100", "at most this many entries (1..1000)")
+        .Add("principal", "", "only this principal's actions");
+  }
   if (command == "submit") {
     flags.Add("csv", "", "the monthly return, CSV (also accepted as the only argument)")
         .Add("submission-id", "", "request id (default: a hash of the file's bytes)")
@@ -757,7 +821,9 @@ int main(int argc, char** argv) {
         .Add("html", "", "also write the HTML report (SPC charts) to this file");
   }
   server::ParseOrExit(flags, argc, argv);
-  cli::Client client(flags.Get("server"));
+  auto credentials = cli::CredentialsFrom(flags);
+  if (!credentials.ok()) return cli::Fail(std::string(credentials.status().message()));
+  cli::Client client(flags.Get("server"), /*own_connection=*/false, *credentials);
   if (command == "catalogue") return cli::CmdCatalogue(client, flags);
   if (command == "submit") return cli::CmdSubmit(client, flags);
   if (command == "report") return cli::CmdReport(client, flags);
@@ -769,6 +835,7 @@ int main(int argc, char** argv) {
   if (command == "publish") return cli::CmdPublish(client, flags);
   if (command == "published") return cli::CmdPublished(client, flags);
   if (command == "status") return cli::CmdStatus(client, flags);
+  if (command == "audit") return cli::CmdAudit(client, flags);
   if (command == "health") return cli::CmdHealth(client, flags);
   if (command == "signoff") return cli::CmdSignOff(client, flags);
   if (command == "limits") return cli::CmdLimits(client, flags);

@@ -1,5 +1,6 @@
 #include "psc/server/services.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -69,6 +70,50 @@ absl::Status SeriesInScope(const Caller& caller, const Catalogue& catalogue,
     return caller.MayActFor(catalogue, request.ods_code(), std::nullopt, "ods_code");
   }
   return caller.MayActForCollaborative(request.collaborative_id(), "collaborative_id");
+}
+
+// One event as the audit trail shows it.
+v1::AuditEntry AuditEntryOf(uint64_t position, const v1::Envelope& e) {
+  v1::AuditEntry entry;
+  entry.set_position(position);
+  *entry.mutable_recorded_at() = e.recorded_at();
+  entry.set_principal(e.principal());
+  const auto* payload = e.GetDescriptor()->FindOneofByName("payload");
+  if (const auto* field = e.GetReflection()->GetOneofFieldDescriptor(e, payload)) {
+    entry.set_action(field->name());
+  }
+  uint32_t rows = 1;
+  switch (e.payload_case()) {
+    case v1::Envelope::kCatalogueChanged:
+      entry.set_request_id(e.catalogue_changed().change_id());
+      rows = EntriesIn(e.catalogue_changed());
+      break;
+    case v1::Envelope::kObservationsSubmitted:
+      entry.set_request_id(e.observations_submitted().submission_id());
+      rows = static_cast<uint32_t>(e.observations_submitted().rows_size());
+      break;
+    case v1::Envelope::kObservationsWithdrawn:
+      entry.set_request_id(e.observations_withdrawn().withdrawal_id());
+      rows = static_cast<uint32_t>(e.observations_withdrawn().keys_size());
+      break;
+    case v1::Envelope::kLearningShared:
+      entry.set_request_id(e.learning_shared().learning().learning_id());
+      break;
+    case v1::Envelope::kQuarterPublished:
+      entry.set_request_id(e.quarter_published().publication_id());
+      break;
+    case v1::Envelope::kQuarterSignedOff:
+      entry.set_request_id(e.quarter_signed_off().sign_off_id());
+      break;
+    case v1::Envelope::kSpcLimitsChanged:
+      entry.set_request_id(e.spc_limits_changed().change_id());
+      break;
+    case v1::Envelope::PAYLOAD_NOT_SET:
+      rows = 0;
+      break;
+  }
+  entry.set_rows(rows);
+  return entry;
 }
 
 }  // namespace
@@ -333,6 +378,46 @@ grpc::Status QueryServiceImpl::GetFunnel(grpc::ServerContext* context,
   return Reply(report::BuildFunnelPlot(view, *request), response);
 }
 
+grpc::Status QueryServiceImpl::ListAudit(grpc::ServerContext* context,
+                                         const v1::ListAuditRequest* request,
+                                         v1::AuditTrail* response) {
+  PSC_ADMIT(caller, Rpc::kListAudit);
+  constexpr uint32_t kMaxLimit = 1000;
+  constexpr uint64_t kMaxScanned = 100'000;
+  if (request->limit() > kMaxLimit) {
+    return ToGrpcStatus(InvalidField("limit", "OUT_OF_RANGE",
+                                     StrCat(request->limit(), " entries; at most ", kMaxLimit)));
+  }
+  const uint32_t limit = request->limit() == 0 ? 100 : request->limit();
+  auto end = log_.End();
+  if (!end.ok()) return ToGrpcStatus(end.status());
+  uint64_t last = request->after_position();
+  if (last >= end->value()) return grpc::Status::OK;
+  auto reader = log_.OpenReader(LogPosition(last));
+  if (!reader.ok()) return ToGrpcStatus(reader.status());
+  const uint64_t first = last;
+  while (response->entries_size() < static_cast<int>(limit) && last < end->value() &&
+         last - first < kMaxScanned) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(1000, end->value() - last));
+    auto records = (*reader)->Read(want, std::chrono::seconds(5));
+    if (!records.ok()) return ToGrpcStatus(records.status());
+    if (records->empty()) break;
+    for (const eventlog::Record& record : *records) {
+      last = record.position.value();
+      v1::Envelope envelope;
+      if (!envelope.ParseFromString(record.payload)) {
+        return ToGrpcStatus(absl::DataLossError(
+            StrCat("event at position ", last, " cannot be decoded: the log is damaged")));
+      }
+      if (!request->principal().empty() && envelope.principal() != request->principal()) continue;
+      *response->add_entries() = AuditEntryOf(last, envelope);
+      if (response->entries_size() == static_cast<int>(limit)) break;
+    }
+  }
+  response->set_next_after_position(last < end->value() ? last : 0);
+  return grpc::Status::OK;
+}
+
 grpc::Status QueryServiceImpl::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
                                          v1::ProjectionStatus* response) {
   PSC_ADMIT(caller, Rpc::kGetStatus);
@@ -459,8 +544,8 @@ grpc::Status PublicationServiceImpl::GetPublication(grpc::ServerContext* context
   const bool observer = !caller->unrestricted();
   if (observer &&
       envelope.quarter_published().disclosure_policy() != disclosure::DisclosurePolicy::Public().name) {
-    return ToGrpcStatus(absl::PermissionDeniedError(
-        StrCat("quarter: the latest publication of ", request->quarter(), " is not public")));
+    return ToGrpcStatus(caller->Denied(
+        "quarter", StrCat("the latest publication of ", request->quarter(), " is not public")));
   }
   *response->mutable_published() = envelope.quarter_published();
   response->set_position((*latest)->position.value());

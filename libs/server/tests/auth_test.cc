@@ -8,9 +8,9 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include "psc/domain/sha256.h"
+#include "psc/testing/pki.h"
 #include "psc/testing/process.h"
 #include "psc/v1/query.grpc.pb.h"
 
@@ -19,59 +19,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// A certificate authority and certificates signed by it, in a folder.
-class TestPki {
- public:
-  explicit TestPki(const std::string& dir) : dir_(dir) {
-    Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-        " -keyout ca.key -out ca.pem -days 2 -subj /CN=psc-test-ca");
-    std::ofstream(dir_ + "/san.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-    Issue("server", "localhost", "-extfile san.ext");
-  }
-
-  // A key and a certificate with subject CN `common_name`, as
-  // <name>.key and <name>.pem; `extra` goes to `openssl x509 -req`.
-  void Issue(const std::string& name, const std::string& common_name, const std::string& extra = "") {
-    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name +
-        ".key -out " + name + ".csr -subj /CN=" + common_name);
-    Run("openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -out " +
-        name + ".pem " + extra);
-  }
-
-  // The same through `openssl ca`, valid from `start` to `end`
-  // (YYYYMMDDHHMMSSZ).
-  void IssueFor(const std::string& name, const std::string& common_name, const std::string& start,
-                const std::string& end) {
-    std::ofstream(dir_ + "/ca.cnf") << "[ca]\ndefault_ca = test\n[test]\ndatabase = index.txt\n"
-                                       "new_certs_dir = .\nserial = serial\ndefault_md = sha256\n"
-                                       "policy = any\nunique_subject = no\n[any]\ncommonName = supplied\n";
-    if (!std::ifstream(dir_ + "/serial")) {
-      std::ofstream(dir_ + "/index.txt");
-      std::ofstream(dir_ + "/serial") << "1000\n";
-    }
-    Run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + name +
-        ".key -out " + name + ".csr -subj /CN=" + common_name);
-    Run("openssl ca -batch -notext -config ca.cnf -cert ca.pem -keyfile ca.key -startdate " +
-        start + " -enddate " + end + " -in " + name + ".csr -out " + name + ".pem");
-  }
-
-  std::string Read(const std::string& file) const { return Slurp(dir_ + "/" + file); }
-
- private:
-  void Run(const std::string& command) {
-    const std::string line = "cd '" + dir_ + "' && " + command + " >/dev/null 2>&1";
-    ASSERT_EQ(std::system(line.c_str()), 0) << command;
-  }
-  std::string dir_;
-};
 
 // Answers GetStatus with the caller's principal in a `principal` trailer,
 // or the authenticator's refusal.
@@ -96,14 +43,14 @@ class WhoAmI final : public v1::QueryService::Service {
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pki_ = std::make_unique<TestPki>(dir_.path());
-    if (HasFatalFailure()) return;
-    pki_->Issue("feed", "feed-rx1");
-    pki_->Issue("stranger", "stranger");
-    pki_->Issue("revoked", "national");
-    pki_->IssueFor("expired", "feed-rx1", "20200101000000Z", "20200201000000Z");
-    pki_->IssueFor("current", "feed-rx1", "20200101000000Z", "20991231000000Z");
-    if (HasFatalFailure()) return;
+    auto pki = testing::TestPki::Create(dir_.path());
+    ASSERT_TRUE(pki.ok()) << pki.status();
+    pki_ = std::make_unique<testing::TestPki>(std::move(*pki));
+    ASSERT_TRUE(pki_->Issue("feed", "feed-rx1").ok());
+    ASSERT_TRUE(pki_->Issue("stranger", "stranger").ok());
+    ASSERT_TRUE(pki_->Issue("revoked", "national").ok());
+    ASSERT_TRUE(pki_->IssueFor("expired", "feed-rx1", "20200101000000Z", "20200201000000Z").ok());
+    ASSERT_TRUE(pki_->IssueFor("current", "feed-rx1", "20200101000000Z", "20991231000000Z").ok());
     std::ofstream(dir_.path() + "/policy.json")
         << R"({"principals": [
               {"name": "feed-rx1", "role": "ROLE_FEED", "odsCodes": ["RX1"],
@@ -158,7 +105,7 @@ class AuthTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
-  std::unique_ptr<TestPki> pki_;
+  std::unique_ptr<testing::TestPki> pki_;
   std::unique_ptr<access::PolicyFile> policy_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<WhoAmI> service_;
@@ -217,12 +164,13 @@ TEST_F(AuthTest, AnExpiredCertificateFailsTheHandshake) {
 
 TEST(CertificateFingerprintTest, IsTheSha256OfTheDer) {
   testing::TempDir dir;
-  TestPki pki(dir.path());
-  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  auto created = testing::TestPki::Create(dir.path());
+  ASSERT_TRUE(created.ok()) << created.status();
+  const testing::TestPki& pki = *created;
   const std::string cmd = "cd '" + dir.path() +
                           "' && openssl x509 -in server.pem -outform DER -out server.der";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  EXPECT_EQ(CertificateFingerprint(pki.Read("server.pem")), Sha256Hex(Slurp(dir.path() + "/server.der")));
+  EXPECT_EQ(CertificateFingerprint(pki.Read("server.pem")), Sha256Hex(pki.Read("server.der")));
   EXPECT_EQ(CertificateFingerprint("not a certificate"), "");
 }
 

@@ -88,9 +88,11 @@ class Caller {
   // OK when the caller made the request `principal` recorded (or may read
   // everything); otherwise PERMISSION_DENIED naming `field`.
   absl::Status Made(std::string_view principal, std::string_view field) const;
+  // PERMISSION_DENIED: `field` is outside this caller's scope, because
+  // `why`.
+  absl::Status Denied(std::string_view field, std::string_view why) const;
 
  private:
-  absl::Status Denied(std::string_view field, std::string_view why) const;
   access::Principal principal_;
   Grant grant_;
 };

@@ -69,8 +69,9 @@ class CatalogServiceImpl final : public v1::CatalogService::Service {
 
 class QueryServiceImpl final : public v1::QueryService::Service {
  public:
-  QueryServiceImpl(projection::ReadModel& model, const Guard& guard)
-      : model_(model), guard_(guard) {}
+  // The audit trail is read from `log`, the log the read model folds.
+  QueryServiceImpl(projection::ReadModel& model, eventlog::EventLog& log, const Guard& guard)
+      : model_(model), log_(log), guard_(guard) {}
   grpc::Status GetQuarterlyReport(grpc::ServerContext* context,
                                   const v1::GetQuarterlyReportRequest* request,
                                   v1::GetQuarterlyReportResponse* response) override;
@@ -91,9 +92,12 @@ class QueryServiceImpl final : public v1::QueryService::Service {
 
   grpc::Status GetFunnel(grpc::ServerContext* context, const v1::GetFunnelRequest* request,
                          v1::Funnel* response) override;
+  grpc::Status ListAudit(grpc::ServerContext* context, const v1::ListAuditRequest* request,
+                         v1::AuditTrail* response) override;
 
  private:
   projection::ReadModel& model_;
+  eventlog::EventLog& log_;
   const Guard& guard_;
   // The reports last built, by quarter, at their positions.
   report::ReportCache reports_;
