@@ -19,7 +19,12 @@ int main(int argc, char** argv) {
   server::AddKafkaFlags(flags);
   server::AddMetricsFlags(flags);
   server::AddAccessFlags(flags, /*submissions=*/true);
+  server::AddKeyStoreFlag(flags,
+                          "folder of the keys that seal learning text, apart from the log, shared "
+                          "with the projections (default DATA_DIR/keys)");
   server::ParseOrExit(flags, argc, argv);
+  auto keys = server::OpenKeyStore(flags, flags.Get("data-dir") + "/keys");
+  if (!keys.ok()) return server::Fail("psc-gateway", keys.status());
   auto access = server::OpenAccess(flags, "psc-gateway");
   if (!access.ok()) return server::Fail("psc-gateway", access.status());
   auto telemetry = server::StartTelemetry(flags, "psc-gateway");
@@ -33,6 +38,7 @@ int main(int argc, char** argv) {
   gateway::GatewayOptions gateway_options;
   gateway_options.metrics = metrics;
   gateway_options.limits = access->limits;
+  gateway_options.key_store = &*keys;
   gateway::Gateway gateway(**log, SystemClock::Instance(), gateway_options);
   if (auto s = gateway.Start(); !s.ok()) return server::Fail("psc-gateway", s);
 

@@ -3,6 +3,7 @@
 // (publishing appends to the log it folds). Each replica keeps its
 // own read model and its own position in it (never a consumer group).
 #include <iostream>
+#include <optional>
 
 #include "psc/domain/clock.h"
 #include "psc/projection/projector.h"
@@ -25,6 +26,9 @@ int main(int argc, char** argv) {
   server::AddKafkaFlags(flags);
   server::AddMetricsFlags(flags);
   server::AddAccessFlags(flags, /*submissions=*/false);
+  server::AddKeyStoreFlag(flags,
+                          "the gateway's folder of learning-text keys (shared, read only); empty: "
+                          "learning is shown without its text");
   server::ParseOrExit(flags, argc, argv);
   auto access = server::OpenAccess(flags, "psc-projection");
   if (!access.ok()) return server::Fail("psc-projection", access.status());
@@ -41,9 +45,16 @@ int main(int argc, char** argv) {
   auto log = server::OpenLog(flags, flags.Get("journal"), /*read_only=*/true, metrics);
   if (!log.ok()) return server::Fail("psc-projection", log.status());
   const bool rebuild_only = flags.GetBool("rebuild-only");
+  std::optional<vault::KeyStore> keys;
+  if (!flags.Get("key-store").empty()) {
+    auto opened = server::OpenKeyStore(flags, "");
+    if (!opened.ok()) return server::Fail("psc-projection", opened.status());
+    keys = std::move(*opened);
+  }
   auto model = server::OpenReadModel(flags.Get("data-dir") + "/readmodel", **log,
                                      flags.GetBool("rebuild") || rebuild_only,
-                                     static_cast<size_t>(*budget) << 20, metrics);
+                                     static_cast<size_t>(*budget) << 20, metrics,
+                                     keys ? &*keys : nullptr);
   if (!model.ok()) return server::Fail("psc-projection", model.status());
   (*telemetry)->AddCollectable(projection::ReadModelCollector(**model));
   if (rebuild_only) return 0;

@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   server::AddKafkaFlags(flags);
   server::AddMetricsFlags(flags);
   server::AddAccessFlags(flags, /*submissions=*/true);
+  server::AddKeyStoreFlag(flags,
+                          "folder of the keys that seal learning text, apart from the log "
+                          "(default DATA_DIR/keys); erasing a learning destroys its key");
   server::ParseOrExit(flags, argc, argv);
   auto access = server::OpenAccess(flags, "pscd");
   if (!access.ok()) return server::Fail("pscd", access.status());
@@ -35,8 +38,10 @@ int main(int argc, char** argv) {
   const std::string data_dir = flags.Get("data-dir");
   auto log = server::OpenLog(flags, data_dir + "/journal", /*read_only=*/false, metrics);
   if (!log.ok()) return server::Fail("pscd", log.status());
+  auto keys = server::OpenKeyStore(flags, data_dir + "/keys");
+  if (!keys.ok()) return server::Fail("pscd", keys.status());
   auto model = server::OpenReadModel(data_dir + "/readmodel", **log, flags.GetBool("rebuild"),
-                                     static_cast<size_t>(*budget) << 20, metrics);
+                                     static_cast<size_t>(*budget) << 20, metrics, &*keys);
   if (!model.ok()) return server::Fail("pscd", model.status());
   (*telemetry)->AddCollectable(projection::ReadModelCollector(**model));
   std::cout << "pscd: event log " << (*log)->Describe() << ", read model " << data_dir
@@ -45,6 +50,7 @@ int main(int argc, char** argv) {
   gateway::GatewayOptions gateway_options;
   gateway_options.metrics = metrics;
   gateway_options.limits = access->limits;
+  gateway_options.key_store = &*keys;
   gateway::Gateway gateway(**log, SystemClock::Instance(), gateway_options);
   if (auto s = gateway.Start(); !s.ok()) return server::Fail("pscd", s);
   projection::ProjectorOptions projector_options;

@@ -169,6 +169,15 @@ class AccessTest : public ::testing::Test {
       ASSERT_TRUE(status.ok()) << status.error_message();
       last_position_ = receipt.position();
     }
+    for (const Who* who : {&kWessex, &kOxford}) {
+      const std::string collaborative = who == &kWessex ? "wessex" : "oxford";
+      v1::ShareLearningRequest share;
+      *share.mutable_learning() =
+          LearningOf("setup-learn-" + collaborative, collaborative, "falls", "2024-05");
+      auto status = ClientAs(*who).ingest->ShareLearning(Ctx().get(), share, &receipt);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      last_position_ = receipt.position();
+    }
   }
 
   // One call of `rpc` as `who`: `in` touches wessex and RHM (inside the
@@ -199,6 +208,13 @@ class AccessTest : public ::testing::Test {
         v1::ShareLearningRequest request;
         *request.mutable_learning() = LearningOf(id, collaborative, "falls", "2024-05");
         return c.ingest->ShareLearning(ctx.get(), request, &receipt);
+      }
+      case Rpc::kEraseLearning: {
+        v1::EraseLearningRequest request;
+        request.set_erasure_id(id);
+        request.set_learning_id("setup-learn-" + collaborative);
+        request.set_reason("request 2024-117");
+        return c.ingest->EraseLearning(ctx.get(), request, &receipt);
       }
       case Rpc::kSignOffQuarter: {
         v1::SignOffQuarterRequest request;

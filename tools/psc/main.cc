@@ -51,6 +51,7 @@ constexpr char kUsage[] =
     "  submit --csv FILE.csv      submit a monthly return (org_code,measure_id,month,numerator,denominator)\n"
     "  withdraw --reason TEXT ORG MEASURE MONTH...  withdraw stored values\n"
     "  history ORG MEASURE MONTH  every change of one stored value\n"
+    "  erase --reason TEXT ID     erase a learning's text (UK GDPR); it keeps counting\n"
     "  outstanding --month M      returns still missing for a month, per collaborative\n"
     "  report                     the quarterly national aggregate (--quarter, --format, --output)\n"
     "  series                     monthly series of a measure (--measure, --collaborative | --org)\n"
@@ -265,6 +266,24 @@ int CmdWithdraw(Client& client, server::Flags& flags) {
   request.set_withdrawal_id(id);
   v1::Receipt receipt;
   auto status = client.ingest->WithdrawObservations(Context().get(), request, &receipt);
+  if (!status.ok()) return FailCall(status);
+  std::cout << FormatReceipt(receipt) << "\n";
+  return 0;
+}
+
+// psc erase --reason TEXT LEARNING_ID: the learning's text is destroyed
+// (its key), the learning keeps counting.
+int CmdErase(Client& client, server::Flags& flags) {
+  const auto& args = flags.positional();
+  if (args.size() != 2) return Fail("usage: psc erase --reason TEXT LEARNING_ID");
+  v1::EraseLearningRequest request;
+  request.set_learning_id(args[1]);
+  request.set_reason(flags.Get("reason"));
+  std::string id = flags.Get("erasure-id");
+  if (id.empty()) id = ContentId("erase-", args[1] + "\n" + request.reason());
+  request.set_erasure_id(id);
+  v1::Receipt receipt;
+  auto status = client.ingest->EraseLearning(Context().get(), request, &receipt);
   if (!status.ok()) return FailCall(status);
   std::cout << FormatReceipt(receipt) << "\n";
   return 0;
@@ -776,6 +795,10 @@ int main(int argc, char** argv) {
   if (command == "outstanding") {
     flags.Add("month", "", "the month, YYYY-MM").Add("collaborative", "", "only this collaborative");
   }
+  if (command == "erase") {
+    flags.Add("reason", "", "why, e.g. the reference of the request (required)")
+        .Add("erasure-id", "", "request id (default: a hash of the learning id and reason)");
+  }
   if (command == "withdraw") {
     flags.Add("reason", "", "why the values are withdrawn (required)")
         .Add("withdrawal-id", "", "request id (default: a hash of the keys and reason)");
@@ -831,6 +854,7 @@ int main(int argc, char** argv) {
   if (command == "receipt") return cli::CmdReceipt(client, flags);
   if (command == "withdraw") return cli::CmdWithdraw(client, flags);
   if (command == "history") return cli::CmdHistory(client, flags);
+  if (command == "erase") return cli::CmdErase(client, flags);
   if (command == "outstanding") return cli::CmdOutstanding(client, flags);
   if (command == "publish") return cli::CmdPublish(client, flags);
   if (command == "published") return cli::CmdPublished(client, flags);

@@ -7,6 +7,7 @@
 #include "psc/domain/strings.h"
 #include "psc/domain/violations.h"
 #include "psc/eventlog/random_id.h"
+#include "psc/vault/seal.h"
 
 namespace psc::gateway {
 namespace {
@@ -15,6 +16,7 @@ namespace {
 std::string RequestKey(char kind, std::string_view id) { return StrCat(kind, id); }
 constexpr char kSubmission = 's';
 constexpr char kLearning = 'l';
+constexpr char kErasure = 'e';
 constexpr char kCatalogueChange = 'c';
 constexpr char kWithdrawal = 'w';
 constexpr char kSpcLimits = 'x';
@@ -175,13 +177,27 @@ absl::Status Gateway::FoldLocked(const eventlog::Record& record) {
       return absl::OkStatus();
     }
     case v1::Envelope::kLearningShared: {
-      const auto& learning = envelope.learning_shared().learning();
+      const auto& shared = envelope.learning_shared();
+      const auto& learning = shared.learning();
       std::string key = RequestKey(kLearning, learning.learning_id());
       if (known(key)) return absl::OkStatus();
-      if (!own && !ValidateLearning(*catalogue_, learning, std::nullopt).ok()) {
+      if (!own && !ValidateLearning(*catalogue_, learning, std::nullopt,
+                                    /*check_text=*/shared.sealed_text().empty())
+                       .ok()) {
         return absl::OkStatus();
       }
       remember(key, learning.learning_id(), 1);
+      learnings_[learning.learning_id()] = {learning.collaborative_id(), shared.key_id()};
+      return absl::OkStatus();
+    }
+    case v1::Envelope::kLearningErased: {
+      const auto& e = envelope.learning_erased();
+      std::string key = RequestKey(kErasure, e.erasure_id());
+      if (known(key)) return absl::OkStatus();
+      if (!own && (!ValidateErasure(e).ok() || learnings_.count(e.learning_id()) == 0)) {
+        return absl::OkStatus();
+      }
+      remember(key, e.erasure_id(), 1);
       return absl::OkStatus();
     }
     default:
@@ -351,17 +367,86 @@ absl::StatusOr<v1::Receipt> Gateway::ShareLearning(v1::Learning learning,
                                                    const std::string& principal) {
   const std::string id = learning.learning_id();
   const Month current = LondonMonth(clock_.Now());
-  v1::Envelope envelope = NewEnvelope(principal);
-  *envelope.mutable_learning_shared()->mutable_learning() = std::move(learning);
-  const auto& shared = envelope.learning_shared().learning();
-  if (id.empty()) {
-    return Answer(RequestKind::kLearning, 1, ValidateLearning(Catalogue(), shared, current));
+  // The text is checked in the clear, then sealed: the log never holds it.
+  if (auto s = ValidateLearning(*catalogue(), learning, current); !s.ok()) {
+    return Answer(RequestKind::kLearning, 1, s);
   }
+  if (options_.key_store == nullptr) {
+    return Answer(RequestKind::kLearning, 1,
+                  absl::FailedPreconditionError(
+                      "this gateway has no key store, so it cannot keep learning text erasable"));
+  }
+  v1::LearningText text;
+  text.set_title(std::move(*learning.mutable_title()));
+  text.set_summary(std::move(*learning.mutable_summary()));
+  text.set_outcome(std::move(*learning.mutable_outcome()));
+  learning.clear_title();
+  learning.clear_summary();
+  learning.clear_outcome();
+  auto key_id = options_.key_store->Create();
+  if (!key_id.ok()) return Answer(RequestKind::kLearning, 1, key_id.status());
+  auto key = options_.key_store->Get(*key_id);
+  if (!key.ok() || !key->has_value()) {
+    return Answer(RequestKind::kLearning, 1,
+                  absl::UnavailableError("the key store lost a key it had just made"));
+  }
+  auto sealed = vault::Seal(**key, text.SerializeAsString(), id);
+  if (!sealed.ok()) return Answer(RequestKind::kLearning, 1, sealed.status());
+  v1::Envelope envelope = NewEnvelope(principal);
+  auto* shared = envelope.mutable_learning_shared();
+  *shared->mutable_learning() = std::move(learning);
+  shared->set_sealed_text(std::move(*sealed));
+  shared->set_key_id(*key_id);
+  // The learning message moves with the envelope (its heap object stays).
+  const v1::Learning& appended = shared->learning();
   return Answer(RequestKind::kLearning, 1,
                 AppendOnce(RequestKey(kLearning, id), id, 1, std::move(envelope),
                            [&](const Catalogue& catalogue) {
-                             return ValidateLearning(catalogue, shared, current);
+                             return ValidateLearning(catalogue, appended, current,
+                                                     /*check_text=*/false);
                            }));
+}
+
+absl::StatusOr<v1::Receipt> Gateway::EraseLearning(v1::LearningErased erasure,
+                                                   const std::string& principal) {
+  if (auto s = ValidateErasure(erasure); !s.ok()) return Answer(RequestKind::kErasure, 1, s);
+  const std::string id = erasure.erasure_id();
+  std::string key_id;
+  {
+    std::lock_guard lock(mu_);
+    if (receipts_.count(RequestKey(kErasure, id)) == 0) {
+      auto it = learnings_.find(erasure.learning_id());
+      if (it == learnings_.end()) {
+        return Answer(RequestKind::kErasure, 1,
+                      absl::NotFoundError(StrCat("learning_id: no learning '", erasure.learning_id(),
+                                                 "' has been shared")));
+      }
+      key_id = it->second.key_id;
+    }
+  }
+  // The key goes first: once it is gone the text is, whatever happens to
+  // the append (a retry with the same id appends the record of it).
+  if (!key_id.empty()) {
+    if (options_.key_store == nullptr) {
+      return Answer(RequestKind::kErasure, 1,
+                    absl::FailedPreconditionError("this gateway has no key store to erase from"));
+    }
+    if (auto s = options_.key_store->Destroy(key_id); !s.ok()) {
+      return Answer(RequestKind::kErasure, 1, s);
+    }
+  }
+  v1::Envelope envelope = NewEnvelope(principal);
+  *envelope.mutable_learning_erased() = std::move(erasure);
+  return Answer(RequestKind::kErasure, 1,
+                AppendOnce(RequestKey(kErasure, id), id, 1, std::move(envelope),
+                           [](const Catalogue&) { return absl::OkStatus(); }));
+}
+
+std::optional<std::string> Gateway::CollaborativeOfLearning(const std::string& learning_id) const {
+  std::lock_guard lock(mu_);
+  auto it = learnings_.find(learning_id);
+  if (it == learnings_.end()) return std::nullopt;
+  return it->second.collaborative_id;
 }
 
 absl::StatusOr<v1::Receipt> Gateway::ChangeCatalogue(v1::CatalogueChanged change,

@@ -23,6 +23,8 @@ const char* KindName(RequestKind kind) {
       return "catalogue";
     case RequestKind::kSpcLimits:
       return "spc_limits";
+    case RequestKind::kErasure:
+      return "erasure";
   }
   return "unknown";
 }

@@ -24,6 +24,7 @@
 //   'p' id -> serialized psc.v1.Receipt of a publication id
 //   'o' id -> serialized psc.v1.Receipt of a sign-off id
 //   'x' id -> serialized psc.v1.Receipt of an SPC limits change id
+//   'e' id -> serialized psc.v1.Receipt of an erasure id
 // observations (one key per organisation and month, every measure's value
 //               in it: a request's rows of one organisation-month are one
 //               read and one write)
@@ -61,7 +62,8 @@
 //   month ods -> u64 values stored for the organisation in that month, over
 //                every measure (absent when none)
 // learning
-//   id -> serialized psc.v1.Learning
+//   id -> serialized psc.v1.LearningShared as on the log (text sealed; an
+//         erased one has no sealed_text and no key_id)
 // refused
 //   u64 position -> UTF-8 reason the event was refused at apply time
 #pragma once
@@ -84,7 +86,8 @@ namespace psc::projection::codec {
 // 5: reporting column family.
 // 6: observations, aggregates, quarter_last and history packed per
 //    organisation-month / period and collaborative.
-inline constexpr uint64_t kSchemaVersion = 6;
+// 7: learning holds the LearningShared with its text sealed; erasures.
+inline constexpr uint64_t kSchemaVersion = 7;
 
 inline constexpr char kMetaCf[] = "meta";
 inline constexpr char kCatalogueCf[] = "catalogue";
@@ -109,6 +112,7 @@ inline constexpr char kRefusedCountKey[] = "refused_events";
 inline constexpr char kCatalogueRequest = 'c';
 inline constexpr char kSubmissionRequest = 's';
 inline constexpr char kLearningRequest = 'l';
+inline constexpr char kErasureRequest = 'e';
 inline constexpr char kWithdrawalRequest = 'w';
 inline constexpr char kPublicationRequest = 'p';
 inline constexpr char kSignOffRequest = 'o';

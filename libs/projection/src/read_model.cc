@@ -21,6 +21,7 @@
 #include "psc/domain/strings.h"
 #include "psc/domain/timeliness.h"
 #include "psc/domain/validation.h"
+#include "psc/vault/seal.h"
 
 namespace psc::projection {
 namespace {
@@ -148,6 +149,8 @@ class Applier {
         return ApplyObservations(position, envelope);
       case v1::Envelope::kLearningShared:
         return ApplyLearning(position, envelope);
+      case v1::Envelope::kLearningErased:
+        return ApplyErasure(position, envelope);
       case v1::Envelope::kObservationsWithdrawn:
         return ApplyWithdrawal(position, envelope);
       case v1::Envelope::kQuarterPublished:
@@ -299,6 +302,11 @@ class Applier {
     receipt.set_principal(envelope.principal());
     batch_.Put(model_.requests_, key, receipt.SerializeAsString());
     requests_.insert(key);
+  }
+
+  void PutLearning(const std::string& id, std::string value) {
+    batch_.Put(model_.learning_, id, value);
+    learning_[id] = std::move(value);
   }
 
   void Refuse(uint64_t position, std::string_view reason) {
@@ -796,17 +804,59 @@ class Applier {
   }
 
   absl::Status ApplyLearning(uint64_t position, const v1::Envelope& envelope) {
-    const v1::Learning& learning = envelope.learning_shared().learning();
+    const v1::LearningShared& shared = envelope.learning_shared();
+    const v1::Learning& learning = shared.learning();
     std::string key = codec::RequestKey(codec::kLearningRequest, learning.learning_id());
     auto seen = Seen(key);
     if (!seen.ok()) return seen.status();
     if (*seen) return absl::OkStatus();
-    if (absl::Status check = ValidateLearning(*catalogue_, learning, std::nullopt); !check.ok()) {
+    if (absl::Status check = ValidateLearning(*catalogue_, learning, std::nullopt,
+                                              /*check_text=*/shared.sealed_text().empty());
+        !check.ok()) {
       Refuse(position, StrCat("learning ", learning.learning_id(), ": ", check.message()));
       return absl::OkStatus();
     }
-    batch_.Put(model_.learning_, learning.learning_id(), learning.SerializeAsString());
+    PutLearning(learning.learning_id(), shared.SerializeAsString());
     PutReceipt(key, learning.learning_id(), position, 1, envelope);
+    return absl::OkStatus();
+  }
+
+  // The learning stays (it counts in the reports); its text goes: the
+  // sealed text and key id are dropped (the key itself was destroyed before
+  // the event was appended), and text kept in the clear by an event from
+  // before sealing is cleared.
+  absl::Status ApplyErasure(uint64_t position, const v1::Envelope& envelope) {
+    const v1::LearningErased& e = envelope.learning_erased();
+    std::string key = codec::RequestKey(codec::kErasureRequest, e.erasure_id());
+    auto seen = Seen(key);
+    if (!seen.ok()) return seen.status();
+    if (*seen) return absl::OkStatus();
+    if (absl::Status check = ValidateErasure(e); !check.ok()) {
+      Refuse(position, StrCat("erasure ", e.erasure_id(), ": ", check.message()));
+      return absl::OkStatus();
+    }
+    std::string value;
+    rocksdb::Status s;
+    if (auto it = learning_.find(e.learning_id()); it != learning_.end()) {
+      value = it->second;
+    } else {
+      s = model_.db_->Get(rocksdb::ReadOptions(), model_.learning_, e.learning_id(), &value);
+    }
+    if (s.IsNotFound()) {
+      Refuse(position, StrCat("erasure ", e.erasure_id(), ": no learning '", e.learning_id(), "'"));
+      return absl::OkStatus();
+    }
+    if (!s.ok()) return FromRocks(s, "read learning");
+    v1::LearningShared shared;
+    if (!shared.ParseFromString(value)) return absl::DataLossError("read model: undecodable learning");
+    shared.clear_sealed_text();
+    shared.clear_key_id();
+    v1::Learning* learning = shared.mutable_learning();
+    learning->clear_title();
+    learning->clear_summary();
+    learning->clear_outcome();
+    PutLearning(e.learning_id(), shared.SerializeAsString());
+    PutReceipt(key, e.erasure_id(), position, 1, envelope);
     return absl::OkStatus();
   }
 
@@ -827,6 +877,9 @@ class Applier {
   std::vector<std::pair<const std::string*, std::vector<codec::MeasureChange>>> event_changes_;
   uint64_t event_position_ = 0;
   std::unordered_set<std::string> requests_;
+  // Learning written by this run, by id (an erasure may follow its
+  // learning in one run).
+  std::unordered_map<std::string, std::string> learning_;
   std::unordered_map<AggregateRef, Sums, AggregateRefHash, AggregateRefHash> dirty_;
   // History entries of this run, written at Commit in key order.
   std::vector<std::pair<std::string, std::string>> history_;
@@ -839,6 +892,7 @@ absl::StatusOr<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& di
                                                            ReadModelOptions options) {
   std::unique_ptr<ReadModel> model(new ReadModel());
   model->dir_ = dir;
+  model->key_store_ = options.key_store;
 
   auto cache = rocksdb::NewLRUCache(options.memory_budget_bytes);
   model->cache_ = cache;
@@ -1180,9 +1234,27 @@ absl::StatusOr<std::vector<v1::Learning>> View::Learning() const {
   ro.snapshot = model_->snapshot_;
   std::unique_ptr<rocksdb::Iterator> it(model_->db_->NewIterator(ro, model_->learning_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    v1::Learning learning;
-    if (!learning.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    v1::LearningShared shared;
+    if (!shared.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError("read model: undecodable learning");
+    }
+    v1::Learning& learning = *shared.mutable_learning();
+    if (!shared.sealed_text().empty() && model_->key_store_ == nullptr) {
+      learning.set_title(std::string(kSealedTitle));
+    } else if (!shared.sealed_text().empty()) {
+      auto key = model_->key_store_->Get(shared.key_id());
+      if (!key.ok()) return key.status();
+      if (key->has_value()) {
+        auto text = vault::Unseal(**key, shared.sealed_text(), learning.learning_id());
+        if (!text.ok()) return text.status();
+        v1::LearningText fields;
+        if (!fields.ParseFromString(*text)) {
+          return absl::DataLossError("read model: undecodable learning text");
+        }
+        learning.set_title(std::move(*fields.mutable_title()));
+        learning.set_summary(std::move(*fields.mutable_summary()));
+        learning.set_outcome(std::move(*fields.mutable_outcome()));
+      }
     }
     out.push_back(std::move(learning));
   }
@@ -1257,7 +1329,7 @@ absl::StatusOr<std::optional<v1::Receipt>> View::Receipt(std::string_view id) co
   for (char kind : {codec::kSubmissionRequest, codec::kWithdrawalRequest,
                     codec::kCatalogueRequest, codec::kLearningRequest,
                     codec::kPublicationRequest, codec::kSignOffRequest,
-                    codec::kSpcLimitsRequest}) {
+                    codec::kSpcLimitsRequest, codec::kErasureRequest}) {
     std::string value;
     auto s = model_->db_->Get(ro, model_->requests_, codec::RequestKey(kind, id), &value);
     if (s.IsNotFound()) continue;

@@ -629,7 +629,7 @@ std::string ChartDescription(const v1::MeasureReport& mr, const std::vector<Segm
     d += " Changes marked:";
     for (int i = 0; i < mr.chart_learning_size(); ++i) {
       const auto& item = mr.chart_learning(i);
-      StrAppend(&d, " ", i + 1, ". ", item.title(), " (", MonthLabel(item.month()), ")",
+      StrAppend(&d, " ", i + 1, ". ", LearningTitle(item), " (", MonthLabel(item.month()), ")",
                 i + 1 < mr.chart_learning_size() ? ";" : ".");
     }
   }
@@ -823,7 +823,7 @@ void AppendSpcChart(std::string* out, const v1::QuarterlyReport& report,
       const double x = x_of(month);
       std::string titles;
       for (const auto& item : mr.chart_learning()) {
-        if (item.month() == month) StrAppend(&titles, titles.empty() ? "" : "; ", item.title());
+        if (item.month() == month) StrAppend(&titles, titles.empty() ? "" : "; ", LearningTitle(item));
       }
       const double w = 10 + 7 * static_cast<double>(label.size());
       StrAppend(out, "<g class=\"change\"><title>Change ", label, " (", Esc(MonthLabel(month)),
@@ -884,7 +884,7 @@ void AppendSpcTable(std::string* out, const v1::MeasureReport& mr) {
   }
   for (int i = 0; i < mr.chart_learning_size(); ++i) {
     const auto& item = mr.chart_learning(i);
-    notes[item.month()].push_back(StrCat("Change ", i + 1, ": ", item.title()));
+    notes[item.month()].push_back(StrCat("Change ", i + 1, ": ", LearningTitle(item)));
   }
   const std::string name = m.name().empty() ? m.id() : m.name();
   StrAppend(out, "<details>\n<summary>Chart data: ", Esc(name), "</summary>\n");
@@ -1142,7 +1142,7 @@ std::string CoverageText(const v1::Coverage& c) {
 }
 
 std::string LearningLine(const v1::LearningItem& item, const Names& names) {
-  return StrCat(Esc(item.title()), " <span class=\"meta\">(", Esc(LearningKindText(item.kind())),
+  return StrCat(Esc(LearningTitle(item)), " <span class=\"meta\">(", Esc(LearningKindText(item.kind())),
                 ", ", Esc(names.Collaborative(item.collaborative_id())), ", ",
                 Esc(MonthLabel(item.month())), ")</span>");
 }
@@ -1378,7 +1378,7 @@ void AppendLearning(std::string* out, const v1::QuarterlyReport& report, const N
               s.innovative_practice(), "</td><td class=\"num\">", s.what_did_not_work(),
               "</td><td><ul>");
     for (const auto& item : s.items()) {
-      StrAppend(out, "<li>", Esc(item.title()), " (", Esc(LearningKindText(item.kind())), ", ",
+      StrAppend(out, "<li>", Esc(LearningTitle(item)), " (", Esc(LearningKindText(item.kind())), ", ",
                 Esc(MonthLabel(item.month())), ")</li>");
     }
     *out += "</ul></td></tr>\n";

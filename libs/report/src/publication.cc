@@ -9,8 +9,31 @@
 
 namespace psc::report {
 
-v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,
+namespace {
+
+// The report without learning text: a publication is frozen on the log for
+// good, and learning text must stay erasable. Items keep their id, kind,
+// month and links, so counts and markers are unchanged.
+v1::QuarterlyReport WithoutLearningText(v1::QuarterlyReport report) {
+  for (auto& type : *report.mutable_types()) {
+    for (auto& topic : *type.mutable_topics()) {
+      for (auto& measure : *topic.mutable_measures()) {
+        for (auto& item : *measure.mutable_learning()) item.clear_title();
+        for (auto& item : *measure.mutable_chart_learning()) item.clear_title();
+      }
+    }
+  }
+  for (auto& summary : *report.mutable_learning()) {
+    for (auto& item : *summary.mutable_items()) item.clear_title();
+  }
+  return report;
+}
+
+}  // namespace
+
+v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& live,
                                    const std::string& publication_id, bool for_public) {
+  const v1::QuarterlyReport report = WithoutLearningText(live);
   v1::QuarterPublished out;
   out.set_publication_id(publication_id);
   out.set_quarter(report.quarter());

@@ -54,6 +54,12 @@ std::string_view AggregationName(v1::Aggregation a) { return ShortName(a); }
 std::string_view DirectionName(v1::Direction d) { return ShortName(d); }
 std::string_view LearningKindName(v1::LearningKind k) { return ShortName(k); }
 
+std::string_view LearningTitle(const v1::LearningItem& item) {
+  if (item.text_erased()) return "(text erased on request)";
+  if (item.title().empty()) return "(text not published)";
+  return item.title();
+}
+
 std::string MonthLabel(const std::string& text) {
   static constexpr const char* kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -374,7 +380,7 @@ std::string RenderText(const v1::QuarterlyReport& report) {
         if (mr.has_spc()) lines.push_back({std::nullopt, false, SpcLine(mr.spc())});
         for (const auto& item : mr.learning()) {
           lines.push_back({std::nullopt, false,
-                           StrCat("  Learning: ", item.title(), " (", name_of(item.collaborative_id()),
+                           StrCat("  Learning: ", LearningTitle(item), " (", name_of(item.collaborative_id()),
                                   ", ", item.month(), ")")});
         }
         for (const auto& area : mr.collaboratives()) {
@@ -440,7 +446,7 @@ std::string RenderText(const v1::QuarterlyReport& report) {
       count(s.innovative_practice(), "innovative practice", "innovative practices");
       count(s.what_did_not_work(), "what did not work", "what did not work");
       StrAppend(&out, "\n", name_of(s.collaborative_id()), " / ", s.topic_id(), ": ", counts, "\n");
-      for (const auto& item : s.items()) StrAppend(&out, "  - ", item.title(), " (", item.month(), ")\n");
+      for (const auto& item : s.items()) StrAppend(&out, "  - ", LearningTitle(item), " (", item.month(), ")\n");
     }
   }
   AppendReturnsText(report, out);
@@ -689,6 +695,8 @@ void WriteLearningItem(JsonWriter& w, const v1::LearningItem& item) {
   w.String(item.month());
   w.Key("title");
   w.String(item.title());
+  w.Key("text_erased");
+  w.Bool(item.text_erased());
   w.Key("measure_ids");
   WriteStrings(w, item.measure_ids());
   w.Key("collaborative_id");

@@ -19,6 +19,9 @@ std::string_view UnitName(v1::Unit u);
 std::string_view AggregationName(v1::Aggregation a);
 std::string_view DirectionName(v1::Direction d);
 std::string_view LearningKindName(v1::LearningKind k);
+// A learning item's title for people: the title, or why there is none
+// (erased on request; not frozen into a publication).
+std::string_view LearningTitle(const v1::LearningItem& item);
 
 // "Jan 2025" for "2025-01"; the text itself when it is not a month.
 std::string MonthLabel(const std::string& text);

@@ -243,6 +243,8 @@ v1::LearningItem LearningItemOf(const v1::Learning& l) {
   item.set_kind(l.kind());
   item.set_month(l.month());
   item.set_title(l.title());
+  // A shared learning always has a title: without one, its text is gone.
+  item.set_text_erased(l.title().empty());
   *item.mutable_measure_ids() = l.measure_ids();
   item.set_collaborative_id(l.collaborative_id());
   return item;

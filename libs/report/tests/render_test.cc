@@ -328,7 +328,7 @@ TEST(RenderJson, ChartsFunnelLearningSignOffsReturnsAndPublication) {
           "\"mean\": 4.0000,\"lower_process_limit\": 2.0000,\"upper_process_limit\": 6.0000,"
           "\"trial_limits\": true,\"per_organisation\": true},"
           "\"learning\": [{\"learning_id\": \"l-rails\",\"kind\": \"what_did_not_work\","
-          "\"month\": \"2025-01\",\"title\": \"Bed rails audit\",\"measure_ids\": "
+          "\"month\": \"2025-01\",\"title\": \"Bed rails audit\",\"text_erased\": false,\"measure_ids\": "
           "[\"falls-count.v1\"],\"collaborative_id\": \"oxford\"}],"
           "\"spc_points\": [{\"month\": \"2023-04\",\"value\": 5.0000,\"mean\": 5.5000,"
           "\"lower_process_limit\": 2.8400,\"upper_process_limit\": 8.1600,\"lower_near_limit\": "

@@ -52,9 +52,10 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(const Flags& flags,
 
 absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
     const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes,
-    prometheus::Registry* metrics) {
+    prometheus::Registry* metrics, const vault::KeyStore* key_store) {
   projection::ReadModelOptions options;
   options.memory_budget_bytes = memory_budget_bytes;
+  options.key_store = key_store;
   std::error_code ec;
   if (!rebuild) {
     std::filesystem::create_directories(dir, ec);
@@ -223,6 +224,19 @@ absl::StatusOr<Access> OpenAccess(const Flags& flags, const std::string& program
             << ", callers under the policy in " << flags.Get("policy") << " ("
             << access.policy->Current()->principals().size() << " principals)" << std::endl;
   return access;
+}
+
+void AddKeyStoreFlag(Flags& flags, const std::string& help) {
+  flags.Add("key-store", "", help);
+}
+
+absl::StatusOr<vault::KeyStore> OpenKeyStore(const Flags& flags, const std::string& fallback) {
+  const std::string& dir = flags.Get("key-store").empty() ? fallback : flags.Get("key-store");
+  auto store = vault::KeyStore::Open(dir);
+  if (!store.ok()) {
+    return absl::Status(store.status().code(), StrCat("--key-store: ", store.status().message()));
+  }
+  return store;
 }
 
 void AddMetricsFlags(Flags& flags) {

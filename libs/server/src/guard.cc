@@ -27,6 +27,8 @@ constexpr std::array<Row, kRpcCount> kMatrix = {{
      "every key's organisation, as for submissions"},
     {Rpc::kShareLearning, "psc.v1.IngestService/ShareLearning", N, S, N, N,
      "the learning's collaborative is the principal's"},
+    {Rpc::kEraseLearning, "psc.v1.IngestService/EraseLearning", N, S, A, N,
+     "learning its collaborative shared"},
     {Rpc::kSignOffQuarter, "psc.v1.PublicationService/SignOffQuarter", N, S, N, N,
      "the principal's own collaborative"},
     {Rpc::kGetCatalogue, "psc.v1.CatalogService/GetCatalogue", A, A, A, N, ""},

@@ -108,6 +108,9 @@ v1::AuditEntry AuditEntryOf(uint64_t position, const v1::Envelope& e) {
     case v1::Envelope::kSpcLimitsChanged:
       entry.set_request_id(e.spc_limits_changed().change_id());
       break;
+    case v1::Envelope::kLearningErased:
+      entry.set_request_id(e.learning_erased().erasure_id());
+      break;
     case v1::Envelope::PAYLOAD_NOT_SET:
       rows = 0;
       break;
@@ -200,6 +203,29 @@ grpc::Status IngestServiceImpl::WithdrawObservations(grpc::ServerContext* contex
   withdrawal.set_reason(request->reason());
   auto receipt = gateway_.WithdrawObservations(std::move(withdrawal), caller->name());
   return Reply(std::move(receipt), response);
+}
+
+grpc::Status IngestServiceImpl::EraseLearning(grpc::ServerContext* context,
+                                              const v1::EraseLearningRequest* request,
+                                              v1::Receipt* response) {
+  PSC_ADMIT(caller, Rpc::kEraseLearning);
+  if (auto s = AwaitGateway(gateway_, *context, request->min_position()); !s.ok()) return s;
+  if (!caller->unrestricted()) {
+    // A learning outside the scope and one that does not exist answer
+    // alike: nothing about other collaboratives' learning leaks.
+    auto shared_by = gateway_.CollaborativeOfLearning(request->learning_id());
+    auto scope = caller->MayActForCollaborative(shared_by.value_or(""), "learning_id");
+    if (!shared_by.has_value() || !scope.ok()) {
+      return ToGrpcStatus(caller->Denied(
+          "learning_id", StrCat("no learning '", request->learning_id(),
+                                "' shared by its collaborative")));
+    }
+  }
+  v1::LearningErased erasure;
+  erasure.set_erasure_id(request->erasure_id());
+  erasure.set_learning_id(request->learning_id());
+  erasure.set_reason(request->reason());
+  return Reply(gateway_.EraseLearning(std::move(erasure), caller->name()), response);
 }
 
 grpc::Status CatalogServiceImpl::ChangeCatalogue(grpc::ServerContext* context,

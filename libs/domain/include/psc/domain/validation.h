@@ -73,7 +73,13 @@ inline constexpr SubmissionLimits kNoLimits{SIZE_MAX, SIZE_MAX};
 
 // Checks a learning submission: ids, collaborative, topic, kind, month,
 // text lengths, linked measures, and that no free text holds an NHS number.
+// Without `check_text` (a learning read back from the log, whose text is
+// sealed apart from it), the free text is not looked at.
 absl::Status ValidateLearning(const Catalogue& catalogue, const v1::Learning& learning,
-                              std::optional<Month> current_month);
+                              std::optional<Month> current_month, bool check_text = true);
+
+// Checks an erasure request: its id, the learning id and the reason.
+// Whether the learning exists is the caller's to check.
+absl::Status ValidateErasure(const v1::LearningErased& erasure);
 
 }  // namespace psc

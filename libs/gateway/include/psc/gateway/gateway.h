@@ -21,6 +21,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,6 +35,7 @@
 #include "psc/domain/validation.h"
 #include "psc/eventlog/event_log.h"
 #include "psc/gateway/probe.h"
+#include "psc/vault/key_store.h"
 #include "psc/v1/events.pb.h"
 #include "psc/v1/receipt.pb.h"
 
@@ -45,6 +47,9 @@ struct GatewayOptions {
   std::chrono::milliseconds idle_wait{100};
   // Where the gateway's metrics register (GatewayProbe); null: not served.
   prometheus::Registry* metrics = nullptr;
+  // Keys of learning text (not owned). Learning is refused without one:
+  // its text is never appended in the clear.
+  vault::KeyStore* key_store = nullptr;
 };
 
 class Gateway {
@@ -73,7 +78,15 @@ class Gateway {
   // receipt with `dry_run` set (no position), or the same refusal.
   absl::StatusOr<v1::Receipt> DryRunObservations(const v1::ObservationsSubmitted& batch,
                                                  size_t request_bytes) const;
+  // Validates a learning, seals its free text under a new key of the key
+  // store and appends it without the text in the clear.
   absl::StatusOr<v1::Receipt> ShareLearning(v1::Learning learning, const std::string& principal);
+  // Erases a learning's text: destroys its key, then appends the erasure.
+  // NOT_FOUND for a learning not on the log (as far as the fold has read).
+  absl::StatusOr<v1::Receipt> EraseLearning(v1::LearningErased erasure,
+                                            const std::string& principal);
+  // The collaborative that shared a learning on the log, or nullopt.
+  std::optional<std::string> CollaborativeOfLearning(const std::string& learning_id) const;
   // Withdraws stored values, all or nothing; a known withdrawal id answers
   // its original receipt (whose row count, like every receipt here, is the
   // number of keys named).
@@ -126,6 +139,12 @@ class Gateway {
   // Request key ('s'/'l'/'c'/'w'/'x' + id) -> its receipt, for every request on the
   // log.
   std::unordered_map<std::string, v1::Receipt> receipts_;
+  // Learning on the log: id -> (collaborative, key id).
+  struct SharedLearning {
+    std::string collaborative_id;
+    std::string key_id;
+  };
+  std::unordered_map<std::string, SharedLearning> learnings_;
   std::unordered_map<std::string, std::shared_ptr<InFlight>> in_flight_;
   // Events this gateway appended and validated itself, not yet folded.
   std::unordered_set<std::string> own_events_;

@@ -24,7 +24,7 @@ class Registry;
 namespace psc::gateway {
 
 // What a write request asks for; the `kind` label.
-enum class RequestKind { kObservations, kWithdrawal, kLearning, kCatalogue, kSpcLimits };
+enum class RequestKind { kObservations, kWithdrawal, kLearning, kCatalogue, kSpcLimits, kErasure };
 
 class GatewayProbe {
  public:

@@ -33,6 +33,7 @@
 #include "psc/domain/period.h"
 #include "psc/domain/types.h"
 #include "psc/eventlog/event_log.h"
+#include "psc/vault/key_store.h"
 #include "psc/v1/events.pb.h"
 #include "psc/v1/query.pb.h"
 #include "psc/v1/receipt.pb.h"
@@ -46,10 +47,17 @@ class Snapshot;
 
 namespace psc::projection {
 
+// The title of learning read by a read model without a key store.
+inline constexpr std::string_view kSealedTitle = "(text sealed: this server has no key store)";
+
 struct ReadModelOptions {
   // One memory budget for RocksDB: block cache, with every column family's
   // memtables charged against it.
   size_t memory_budget_bytes = 256u << 20;
+  // Keys of learning text (not owned; shared with the gateway that seals
+  // it). Without one, or once a key is destroyed, learning reads back
+  // without its text.
+  const vault::KeyStore* key_store = nullptr;
 };
 
 // Per-collaborative sums, by collaborative id.
@@ -127,7 +135,9 @@ class View {
   absl::Status ForEachValue(
       std::string_view ods_code, Month month,
       const std::function<void(std::string_view measure_id, const StoredObservation&)>& fn) const;
-  // Every learning submission applied, by id.
+  // Every learning submission applied, by id, its text unsealed; a
+  // learning whose text was erased has an empty title, summary and
+  // outcome; without a key store, the title is kSealedTitle.
   absl::StatusOr<std::vector<v1::Learning>> Learning() const;
   // The latest publication of a quarter, if any.
   absl::StatusOr<std::optional<PublishedQuarter>> LatestPublication(Quarter quarter) const;
@@ -221,6 +231,7 @@ class ReadModel {
   rocksdb::ColumnFamilyHandle* spc_limits_ = nullptr;
   rocksdb::ColumnFamilyHandle* reporting_cf_ = nullptr;
   std::shared_ptr<rocksdb::Cache> cache_;
+  const vault::KeyStore* key_store_ = nullptr;
 
   // The mirror, guarded by mu_ (readers share; Apply merges exclusively).
   mutable std::shared_mutex mu_;

@@ -14,11 +14,12 @@
 namespace psc::report {
 
 // Names the renderers, so a publication records what produced its bytes.
-inline constexpr char kRendererVersion[] = "psc-report/2";
+inline constexpr char kRendererVersion[] = "psc-report/3";
 
 // The publication event of `report`: the structured report and its
-// renderings with their hashes. Internal: text, JSON, CSV and HTML,
-// unsuppressed.
+// renderings with their hashes, without learning text (it stays erasable,
+// so it is never frozen: items keep id, kind, month and links). Internal:
+// text, JSON, CSV and HTML, unsuppressed.
 // Public: only the CSV after disclosure control (libs/disclosure, the HES
 // small-number rule).
 v1::QuarterPublished FreezeQuarter(const v1::QuarterlyReport& report,

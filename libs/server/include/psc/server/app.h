@@ -14,6 +14,7 @@
 #include "psc/server/flags.h"
 #include "psc/server/grpc_server.h"
 #include "psc/server/guard.h"
+#include "psc/vault/key_store.h"
 #include "psc/domain/validation.h"
 #include "psc/access/policy.h"
 
@@ -33,10 +34,16 @@ absl::StatusOr<std::unique_ptr<eventlog::EventLog>> OpenLog(const Flags& flags,
 // Opens the read model in `dir`. With `rebuild`, deletes it first and folds
 // the whole log into a fresh one, printing progress to stderr about once a
 // second and a summary at the end (and to the projection's metrics in
-// `metrics` when given).
+// `metrics` when given). Learning text is unsealed with keys of
+// `key_store` when given.
 absl::StatusOr<std::unique_ptr<projection::ReadModel>> OpenReadModel(
     const std::string& dir, eventlog::EventLog& log, bool rebuild, size_t memory_budget_bytes,
-    prometheus::Registry* metrics = nullptr);
+    prometheus::Registry* metrics = nullptr, const vault::KeyStore* key_store = nullptr);
+
+// --key-store: the folder of learning-text keys, `default_dir` unless set.
+void AddKeyStoreFlag(Flags& flags, const std::string& help);
+// Opens the folder --key-store names, or `fallback` when it is empty.
+absl::StatusOr<vault::KeyStore> OpenKeyStore(const Flags& flags, const std::string& fallback);
 
 // Starts `services` as `options` say (address, TLS, telemetry), reports
 // SERVING once `ready()` is true (polled), and returns after SIGINT/SIGTERM

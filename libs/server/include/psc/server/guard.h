@@ -29,6 +29,7 @@ enum class Rpc {
   kSubmitObservations,
   kWithdrawObservations,
   kShareLearning,
+  kEraseLearning,
   kSignOffQuarter,
   kGetCatalogue,
   kGetStatus,

@@ -43,6 +43,8 @@ class IngestServiceImpl final : public v1::IngestService::Service {
   grpc::Status WithdrawObservations(grpc::ServerContext* context,
                                     const v1::WithdrawObservationsRequest* request,
                                     v1::Receipt* response) override;
+  grpc::Status EraseLearning(grpc::ServerContext* context, const v1::EraseLearningRequest* request,
+                             v1::Receipt* response) override;
 
  private:
   gateway::Gateway& gateway_;
