@@ -363,6 +363,13 @@ TEST_F(AccessTest, EveryRpcAsEveryRoleInsideAndOutsideItsScope) {
     }
   }
   EXPECT_EQ(checked, server::kRpcCount * 5 * 2);
+  // After all of that, the server has printed no token and no learning
+  // text.
+  const std::string printed = server_->process->Output();
+  for (const Who* who : {&kWessex, &kOxford, &kObserver, &kSlow}) {
+    EXPECT_THAT(printed, Not(HasSubstr(who->token)));
+  }
+  EXPECT_THAT(printed, Not(HasSubstr(LearningOf("x", "wessex", "falls", "2024-05").title())));
 }
 
 TEST_F(AccessTest, ARowOutsideTheScopeIsNamedAndNothingIsWritten) {
