@@ -4,9 +4,10 @@
 No container engine, Kafka broker, Prometheus, Grafana or Kubernetes cluster
 runs these checks: they parse deploy/Dockerfile, .dockerignore,
 deploy/compose.yaml, deploy/debian-packages.txt, k8s/*.yaml (and, once they
-exist, deploy/prometheus/* and deploy/grafana/*), and ask the built programs
-which flags they accept (`PROGRAM --help`). Every problem names the file,
-the object and the field.
+exist, deploy/prometheus/* and deploy/grafana/*), ask the built programs
+which flags they accept (`PROGRAM --help`) and run `./dev pki` in a
+temporary folder to see what the compose file mounts. Every problem names
+the file, the object and the field.
 
     deploy_test.py --source-dir SRC --bin-dir BIN [unittest arguments]
 
@@ -14,12 +15,15 @@ One ctest test runs one TestCase class (tests/deploy/CMakeLists.txt).
 """
 
 import argparse
+import fnmatch
 import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 import yaml
@@ -43,6 +47,48 @@ TARGET_PROGRAM = {"gateway": "psc-gateway", "projection": "psc-projection", "psc
 KAFKA_IMAGE = "apache/kafka"
 PROMETHEUS_IMAGE = "prom/prometheus"
 GRAFANA_IMAGE = "grafana/grafana"
+# The programs' default --listen (loopback: single-user) and psc health's
+# defaults.
+DEFAULT_LISTEN = "127.0.0.1:50051"
+HEALTH_DEFAULT_SERVER = "127.0.0.1:50051"
+HEALTH_DEFAULT_TIMEOUT = 5
+# A server listening beyond loopback refuses to start without these
+# (docs/security.md).
+REMOTE_FLAGS = ("policy", "tls-cert", "tls-key")
+# Where every deployment puts the access policy and the TLS files inside a
+# container. They are mounted when it runs, never part of an image: compose
+# mounts deploy/secrets (`./dev pki deploy/secrets`), Kubernetes the
+# ConfigMap psc-policy and the Secret psc-tls. ca.pem is the CA of the
+# servers' certificate and of the clients'.
+CONTAINER_FILES = {"policy": "/etc/psc/policy/policy.json",
+                   "tls-cert": "/etc/psc/tls/server.pem",
+                   "tls-key": "/etc/psc/tls/server.key",
+                   "tls-client-ca": "/etc/psc/tls/ca.pem"}
+HEALTH_CA = CONTAINER_FILES["tls-client-ca"]
+CONTAINER_SECRETS_ROOT = "/etc/psc"
+K8S_POLICY_CONFIGMAP = "psc-policy"
+K8S_TLS_SECRET = "psc-tls"
+# The keys of the Secret psc-tls (operators create it; not in k8s/).
+K8S_TLS_SECRET_KEYS = {"ca.pem", "server.pem", "server.key"}
+# What `./dev pki DIR` makes beside DIR/tls and DIR/policy: the client
+# certificate of this principal (DIR/NAME.pem, DIR/NAME.key).
+PKI_CLIENT = "national"
+# The user the images run as, who reads the mounted files.
+CONTAINER_UID = 10001
+# The key store (--key-store): the keys that seal learning text, one file per
+# key, apart from the log. Every psc-gateway creates and destroys keys in it,
+# every psc-projection reads them, so all of them see ONE shared folder, at
+# this path in every container: a VOLUME of the images, the named volume
+# learning-keys in compose, the PersistentVolumeClaim psc-learning-keys
+# (ReadWriteMany) in Kubernetes. pscd keeps its keys under its own data dir.
+KEY_STORE = "/var/lib/psc-keys"
+KEY_STORE_WRITERS = {"psc-gateway"}
+KEY_STORE_READERS = {"psc-projection"}
+KEY_STORE_PROGRAMS = KEY_STORE_WRITERS | KEY_STORE_READERS
+# Its mode: what psc-gateway sets on a folder it owns (keys are its user's
+# alone).
+KEY_STORE_MODE = 0o700
+K8S_KEY_STORE_CLAIM = "psc-learning-keys"
 
 
 def src(*parts):
@@ -88,6 +134,34 @@ def port_of(address):
 def host_of(address):
     m = re.fullmatch(r"(\[[^\]]*\]|[^:\[\]]*):(\d+)", str(address))
     return m.group(1) if m else None
+
+
+def is_loopback(address):
+    host = (host_of(address) or "").strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def seconds(duration):
+    """A Docker or compose duration (5s, 1m30s, 300ms) or a number of
+    seconds, in seconds; None when unreadable."""
+    if isinstance(duration, (int, float)):
+        return float(duration)
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)", str(duration))
+    if not parts or "".join(a + b for a, b in parts) != str(duration):
+        return None
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+    return sum(float(a) * scale[b] for a, b in parts)
+
+
+def mounted_at(path, targets):
+    """The longest of `targets` (mount points) that `path` lies under, or
+    None."""
+    best = None
+    for target in targets:
+        target = str(target).rstrip("/") or "/"
+        if str(path).startswith(target + "/") and (best is None or len(target) > len(best)):
+            best = target
+    return best
 
 
 _flag_cache = {}
@@ -155,6 +229,57 @@ def parse_command_line(tokens, known, where, problems, positional_ok=0):
     return values
 
 
+def check_server_access(values, where, problems):
+    """A server listening beyond loopback runs under an access policy over
+    TLS (without --policy, --tls-cert and --tls-key it refuses to start),
+    reading its files where every deployment mounts them. Returns the files
+    it reads, {flag: path}."""
+    listen = values.get("listen", DEFAULT_LISTEN)
+    if not is_loopback(listen):
+        for flag in REMOTE_FLAGS:
+            if not values.get(flag):
+                problems.append(f"{where}: --listen {listen} is not loopback and --{flag} is missing: the server "
+                                f"refuses to start without {', '.join('--' + f for f in REMOTE_FLAGS)}")
+    files = {flag: values[flag] for flag in CONTAINER_FILES if values.get(flag)}
+    for flag, path in files.items():
+        if path != CONTAINER_FILES[flag]:
+            problems.append(f"{where}: --{flag} {path}: expected {CONTAINER_FILES[flag]}, where every deployment "
+                            "mounts it")
+    return files
+
+
+def check_health_command(health, values, where, problems, limit=None, limit_field=None):
+    """`psc health` flags ({flag: value}) checking a server run with
+    `values`: its --listen port on loopback, over TLS when the server speaks
+    TLS, answering within the runner's timeout (`limit` seconds, read from
+    `limit_field`). Returns the CA file it reads, or None."""
+    listen = values.get("listen", DEFAULT_LISTEN)
+    server = health.get("server", HEALTH_DEFAULT_SERVER)
+    if port_of(server) != port_of(listen) or not is_loopback(server):
+        problems.append(f"{where}: --server {server}: expected 127.0.0.1:{port_of(listen)}, the --listen port")
+    ca = health.get("tls-ca")
+    if values.get("tls-cert") and not ca:
+        problems.append(f"{where}: no --tls-ca: the server speaks TLS only (--tls-cert {values['tls-cert']}), "
+                        "so a plaintext health check never passes")
+    elif ca and not values.get("tls-cert"):
+        problems.append(f"{where}: --tls-ca {ca}, but the server speaks plaintext (no --tls-cert)")
+    elif ca and ca != HEALTH_CA:
+        problems.append(f"{where}: --tls-ca {ca}: expected {HEALTH_CA}, the CA of the server's certificate")
+    timeout = health.get("timeout", HEALTH_DEFAULT_TIMEOUT)
+    try:
+        timeout = float(timeout)
+    except ValueError:
+        problems.append(f"{where}: --timeout {timeout}: not a number of seconds")
+        timeout = None
+    if limit_field and timeout is not None:
+        if limit is None:
+            problems.append(f"{limit_field}: unreadable")
+        elif limit <= timeout:
+            problems.append(f"{limit_field} {limit:g} s must exceed the psc health --timeout {timeout:g} it "
+                            "runs, or the check is stopped before it can answer")
+    return ca
+
+
 def expand_env(text, env):
     """Kubernetes' $(VAR) expansion in args."""
     return re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)", lambda m: str(env.get(m.group(1), m.group(0))), text)
@@ -168,6 +293,34 @@ def mib(quantity):
     scale = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
              "Ki": 1024, "Mi": 1024 ** 2, "Gi": 1024 ** 3, "Ti": 1024 ** 4}[m.group(2)]
     return float(m.group(1)) * scale / 1024 ** 2
+
+
+def ignored_by_git(path):
+    """Does the repository's .gitignore keep `path` (relative to the root)
+    out of git? Plain rules only: names, folders and globs, `!` to admit."""
+    try:
+        with open(src(".gitignore"), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return False
+    parts = os.path.normpath(path).split(os.sep)
+    prefixes = ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
+    result = False
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        pattern = line.lstrip("!")
+        anchored = "/" in pattern.rstrip("/")
+        pattern = pattern.strip("/")
+        if anchored:
+            hit = any(fnmatch.fnmatchcase(p, pattern) for p in prefixes)
+        else:
+            hit = any(fnmatch.fnmatchcase(c, pattern) for c in parts)
+        if hit:
+            result = not negate
+    return result
 
 
 def image_repository(image):
@@ -300,6 +453,71 @@ def copied_programs(dockerfile, target):
                 if not source.startswith("--"):
                     out.add(os.path.basename(source))
     return out
+
+
+def user_ids(dockerfile, target):
+    """({user name: uid}, {group name: gid}) from the useradd and groupadd
+    commands of a target's stage chain, numbers standing for themselves."""
+    users, groups = {}, {}
+    for run in dockerfile.gathered(target, "RUN"):
+        for segment in re.split(r"&&|;|\|\|", run_mounts(run)[1]):
+            words = segment.split()
+            if not words or words[0] not in ("useradd", "groupadd"):
+                continue
+            m = re.search(r"(?:--uid|-u|--gid|-g)[\s=]+(\d+)", segment)
+            if m:
+                (users if words[0] == "useradd" else groups)[words[-1]] = int(m.group(1))
+    return users, groups
+
+
+def folder_made(dockerfile, target, path):
+    """How a target's stage chain makes the folder `path`: [(instruction,
+    stage, owner, group, mode)] for every RUN segment (install -d, mkdir,
+    chown, chmod) naming it; owner, group and mode are None when the
+    segment does not set them."""
+    out = []
+    for stage in reversed(dockerfile.chain(target)):
+        for run in stage.all("RUN"):
+            for segment in re.split(r"&&|;|\|\|", run_mounts(run)[1]):
+                try:
+                    words = shlex.split(segment)
+                except ValueError:
+                    continue
+                if path not in [w.rstrip("/") for w in words] or not words:
+                    continue
+                owner = group = mode = None
+                command, rest = words[0], words[1:]
+                if command == "install" and ("-d" in rest or "--directory" in rest):
+                    options = {}
+                    i = 0
+                    while i < len(rest):
+                        word = rest[i]
+                        name, eq, value = word.partition("=")
+                        if name in ("-o", "-g", "-m") and i + 1 < len(rest):
+                            options[name] = rest[i + 1]
+                            i += 1
+                        elif eq and name in ("--owner", "--group", "--mode"):
+                            options[{"--owner": "-o", "--group": "-g", "--mode": "-m"}[name]] = value
+                        i += 1
+                    owner, group, mode = options.get("-o"), options.get("-g"), options.get("-m")
+                elif command == "mkdir":
+                    m = re.search(r"(?:-m|--mode)[\s=]+(\S+)", segment)
+                    mode = m.group(1) if m else None
+                elif command == "chown":
+                    spec = next((w for w in rest if not w.startswith("-")), "")
+                    owner, _, group = spec.partition(":")
+                    group = group or None
+                elif command == "chmod":
+                    mode = next((w for w in rest if not w.startswith("-")), None)
+                else:
+                    continue
+                out.append((run, stage, owner, group, mode))
+    return out
+
+
+def linear_instructions(dockerfile, target):
+    """A target's instructions in build order, from its first stage on."""
+    return [i for stage in reversed(dockerfile.chain(target)) for i in stage.instructions]
 
 
 # ------------------------------------------------------ the package list
@@ -472,8 +690,9 @@ class RuntimeLibrariesTest(Checks):
 
 
 class DockerfileTest(Checks):
-    """deploy/Dockerfile: the stages, users, ports, health checks, volumes and
-    the programs' flags; .dockerignore admits what the build reads."""
+    """deploy/Dockerfile: the stages, users, ports, health checks, volumes (the
+    key store's among them) and the programs' flags; .dockerignore admits what
+    the build reads."""
 
     def setUp(self):
         super().setUp()
@@ -535,6 +754,7 @@ class DockerfileTest(Checks):
             for flag in ("listen", "metrics-listen"):
                 self.expect(host_of(values.get(flag)) == "0.0.0.0",
                             f"{where}: CMD --{flag} {values.get(flag)}: must listen on 0.0.0.0 in a container")
+            check_server_access(values, f"{where}: CMD", self.problems)
             exposed = set()
             for expose in d.gathered(target, "EXPOSE"):
                 exposed |= {int(p.split("/")[0]) for p in expose.args.split()}
@@ -544,17 +764,109 @@ class DockerfileTest(Checks):
             command = healthcheck_command(health) if health else None
             if self.expect(command and command[:2] == ["psc", "health"],
                            f"{where}: HEALTHCHECK must run [\"psc\", \"health\", ...] in exec form"):
-                hv = parse_command_line(command[2:], health_flags, f"{d.where(stage, health)}: HEALTHCHECK",
-                                        self.problems)
-                self.expect(port_of(hv.get("server")) == listen and host_of(hv.get("server")) in ("127.0.0.1", "localhost"),
-                            f"{d.where(stage, health)}: HEALTHCHECK --server {hv.get('server')}: "
-                            f"expected 127.0.0.1:{listen}, the --listen port")
+                at = f"{d.where(stage, health)}: HEALTHCHECK"
+                hv = parse_command_line(command[2:], health_flags, at, self.problems)
+                m = re.search(r"--timeout=(\S+)", health.args)
+                check_health_command(hv, values, at, self.problems,
+                                     limit=seconds(m.group(1) if m else "30s"), limit_field=f"{at} --timeout")
             if "data-dir" in values or program != "psc-gateway":
                 volumes = set()
                 for v in d.gathered(target, "VOLUME"):
                     volumes |= set(v.json_args() or v.args.split())
                 self.expect(values.get("data-dir") in volumes,
                             f"{where}: --data-dir {values.get('data-dir')} is not a VOLUME ({sorted(volumes)})")
+        self.done()
+
+    def test_key_store_is_a_volume_the_gateway_can_write(self):
+        # Gateway and projection pass --key-store KEY_STORE, a VOLUME of
+        # their image, made before USER and VOLUME, owned by the image's user
+        # with mode 0700: a named volume first mounted there takes that
+        # ownership, and the gateway (not root) writes it. pscd's key store
+        # (by default DATA_DIR/keys) lies on a VOLUME too.
+        d = self.dockerfile
+        for target, program in TARGET_PROGRAM.items():
+            stage = d.stage(target)
+            entrypoint = d.inherited(target, "ENTRYPOINT") if stage else None
+            cmd = d.inherited(target, "CMD") if stage else None
+            if stage is None or entrypoint is None or cmd is None:
+                continue  # test_runtime_targets says so
+            where = f"{d.where(stage, cmd)}: CMD"
+            values = parse_command_line((entrypoint.json_args() or [])[1:] + (cmd.json_args() or []),
+                                        accepted_flags(program), where, [])
+            volumes = {}  # path -> the VOLUME instruction declaring it
+            for v in d.gathered(target, "VOLUME"):
+                for path in v.json_args() or v.args.split():
+                    volumes.setdefault(str(path).rstrip("/"), v)
+            if program not in KEY_STORE_PROGRAMS:
+                store = values.get("key-store") or (values.get("data-dir", "") + "/keys")
+                self.expect(store in volumes or mounted_at(store, volumes),
+                            f"{where}: {program}'s key store {store} (--key-store, by default DATA_DIR/keys) is "
+                            f"not on a VOLUME ({sorted(volumes)}): the keys, and with them learning text, would go "
+                            "with the container")
+                continue
+            store = values.get("key-store")
+            if not self.expect(store == KEY_STORE,
+                               f"{where}: --key-store {store}: expected {KEY_STORE}, the folder every gateway and "
+                               "projection shares (without it the gateway keeps keys in DATA_DIR/keys and the "
+                               "projection shows learning without its text)"):
+                continue
+            self.expect(KEY_STORE in volumes, f"{d.where(stage)}: VOLUME lacks {KEY_STORE} (--key-store): "
+                                              f"declared: {sorted(volumes)}")
+            made = folder_made(d, target, KEY_STORE)
+            if not self.expect(made, f"{d.where(stage)}: no RUN makes {KEY_STORE} (install -d -o psc -g psc -m "
+                                     "0700): a volume mounted there would belong to root and the gateway could "
+                                     "not write it"):
+                continue
+            order = linear_instructions(d, target)
+            user = d.inherited(target, "USER")
+            uid = user.args.split(":")[0] if user else None
+            users, groups = user_ids(d, target)
+            owner = group = mode = None
+            for run, run_stage, o, g, m in made:
+                at = f"{d.where(run_stage, run)}: RUN"
+                owner, group, mode = o or owner, g or group, m or mode
+                if user in order:
+                    self.expect(order.index(run) < order.index(user),
+                                f"{at} makes {KEY_STORE} after USER {user.args} (line {user.line}): only root "
+                                f"can make and hand over a folder in {os.path.dirname(KEY_STORE)}")
+                volume = volumes.get(KEY_STORE)
+                if volume in order:
+                    self.expect(order.index(run) < order.index(volume),
+                                f"{at} changes {KEY_STORE} after VOLUME (line {volume.line}): changes to a "
+                                "volume after it is declared are discarded")
+            at = f"{d.where(made[-1][1], made[-1][0])}: RUN"
+            owner_id = users.get(owner, int(owner) if str(owner).isdigit() else None)
+            group_id = groups.get(group, int(group) if str(group).isdigit() else None)
+            self.expect(str(uid).isdigit() and owner_id == int(uid),
+                        f"{at}: {KEY_STORE} is owned by {f'{owner} (uid {owner_id})' if owner else 'root'}, not "
+                        f"the image's user (USER {user.args if user else None}): the gateway could not write it")
+            self.expect(group_id == CONTAINER_UID,
+                        f"{at}: {KEY_STORE}'s group is {f'{group} (gid {group_id})' if group else 'root'}, "
+                        f"expected {CONTAINER_UID}")
+            try:
+                mode_bits = int(str(mode), 8)
+            except ValueError:
+                mode_bits = None
+            self.expect(mode_bits == KEY_STORE_MODE,
+                        f"{at}: {KEY_STORE} mode {mode}: expected {KEY_STORE_MODE:04o} (the keys are for the "
+                        "programs' user alone; psc-gateway sets 0700 itself)")
+        # Gateway and projection share the runtime stage: say each problem
+        # of it once.
+        self.problems = list(dict.fromkeys(self.problems))
+        self.done()
+
+    def test_keys_and_policy_are_not_in_the_images(self):
+        # Mounted when a container runs: no stage copies anything where the
+        # servers read them.
+        d = self.dockerfile
+        for stage in d.stages:
+            for instruction in stage.all("COPY") + stage.all("ADD"):
+                words = [w for w in instruction.args.split() if not w.startswith("--")]
+                if words and (words[-1].rstrip("/") == CONTAINER_SECRETS_ROOT
+                              or words[-1].startswith(CONTAINER_SECRETS_ROOT + "/")):
+                    self.problems.append(f"{d.where(stage, instruction)}: {instruction.keyword} to {words[-1]}: keys "
+                                         f"and the access policy are mounted at run time ({CONTAINER_SECRETS_ROOT}), "
+                                         "never part of an image")
         self.done()
 
     def test_dockerignore_admits_what_the_build_reads(self):
@@ -633,7 +945,8 @@ class DockerfileTest(Checks):
                 path = os.path.normpath(os.path.join(folder, name))
                 if os.path.isfile(src(path)) and re.search(r"\.(cc|h|proto|txt|cmake)$", name):
                     self.expect(not ignored(path), f".dockerignore: excludes {path}, which the build reads")
-        for unwanted in ("build", ".git", "build-release/bin/pscd"):
+        for unwanted in ("build", ".git", "build-release/bin/pscd", "deploy/secrets/tls/server.key",
+                         "deploy/secrets/ca.key"):
             self.expect(ignored(unwanted), f".dockerignore: should keep {unwanted} out of the build context")
         self.done()
 
@@ -699,19 +1012,46 @@ class Compose:
 
     def mounts(self, name):
         """[(source, target)] of a service's volumes."""
+        return [(source, target) for source, target, _ in self.mount_entries(name)]
+
+    def mount_entries(self, name):
+        """[(source, target, read_only)] of a service's volumes."""
         out = []
         for v in self.services[name].get("volumes") or []:
             if isinstance(v, dict):
-                out.append((str(v.get("source")), str(v.get("target"))))
+                out.append((str(v.get("source")), str(v.get("target")), v.get("read_only") is True))
             else:
                 parts = str(v).split(":")
-                out.append((parts[0], parts[1] if len(parts) > 1 else parts[0]))
+                options = parts[2].split(",") if len(parts) > 2 else []
+                out.append((parts[0], parts[1] if len(parts) > 1 else parts[0], "ro" in options))
+        return out
+
+    def host_path(self, source):
+        """A bind mount's source as a path on the host (relative to this
+        file's folder), or None for a named volume."""
+        if not source.startswith((".", "/")):
+            return None
+        return os.path.normpath(os.path.join(os.path.dirname(self.path), source))
+
+    def mounted_files(self, name, values, health):
+        """{what: (path in the container, volumes entry (source, target,
+        read_only) it lies in, or None)} for the files a service's server
+        (`values`) and its health check (`health`) read."""
+        files = {f"command --{flag}": path for flag, path in values.items() if flag in CONTAINER_FILES}
+        if health.get("tls-ca"):
+            files["healthcheck.test --tls-ca"] = health["tls-ca"]
+        entries = self.mount_entries(name)
+        out = {}
+        for what, path in files.items():
+            target = mounted_at(path, [t for _, t, _ in entries])
+            out[what] = (path, next((e for e in entries if e[1].rstrip("/") == target), None))
         return out
 
 
 class ComposeTest(Checks):
     """deploy/compose.yaml: the built targets, flags, ports, health checks,
-    volumes and the Kafka topic."""
+    volumes (the key store one volume gateway and projection share) and the
+    Kafka topic."""
 
     def setUp(self):
         super().setUp()
@@ -769,14 +1109,34 @@ class ComposeTest(Checks):
                 self.expect(f"//{host}:{port}" in str(env.get("KAFKA_ADVERTISED_LISTENERS", "")),
                             f"{self.where}: services.{host}.environment.KAFKA_ADVERTISED_LISTENERS does not "
                             f"advertise {broker}, which services.{name} connects to")
+            check_server_access(values, f"{self.where}: services.{name}.command", self.problems)
             health = (service.get("healthcheck") or {}).get("test")
+            hv = {}
             if self.expect(isinstance(health, list) and health[:3] == ["CMD", "psc", "health"],
                            f"{self.where}: services.{name}.healthcheck.test: expected [CMD, psc, health, ...]"):
-                hv = parse_command_line(health[3:], accepted_flags("psc", "health"),
-                                        f"{self.where}: services.{name}.healthcheck.test", self.problems)
-                self.expect(port_of(hv.get("server")) == listen,
-                            f"{self.where}: services.{name}.healthcheck.test: --server {hv.get('server')}: "
-                            f"expected 127.0.0.1:{listen}, the --listen port")
+                at = f"{self.where}: services.{name}.healthcheck"
+                hv = parse_command_line(health[3:], accepted_flags("psc", "health"), f"{at}.test", self.problems)
+                check_health_command(hv, values, f"{at}.test", self.problems,
+                                     limit=seconds(service["healthcheck"].get("timeout", "30s")),
+                                     limit_field=f"{at}.timeout")
+            # The image holds neither keys nor policy: the service mounts
+            # them, read-only, from a folder on the host, kept out of git.
+            checked = set()
+            for what, (path, entry) in self.c.mounted_files(name, values, hv).items():
+                if not self.expect(entry, f"{self.where}: services.{name}.volumes: nothing is mounted at "
+                                          f"{os.path.dirname(path)}, where {what} {path} lies"):
+                    continue
+                if entry in checked:
+                    continue
+                checked.add(entry)
+                source, target, read_only = entry
+                at = f"{self.where}: services.{name}.volumes {source}:{target}"
+                host = self.c.host_path(source)
+                if self.expect(host, f"{at}: a named volume, which starts empty: mount the host folder "
+                                     f"`./dev pki` fills ({what} {path})"):
+                    self.expect(ignored_by_git(os.path.relpath(host, SOURCE_DIR)),
+                                f"{at}: .gitignore must keep {rel(host)} out of git (keys and the policy)")
+                self.expect(read_only, f"{at}: mount it read-only (:ro); the server only reads {path}")
             grace = str(service.get("stop_grace_period", "10s"))
             m = re.fullmatch(r"(\d+)s", grace)
             self.expect(m and int(m.group(1)) > DRAIN_SECONDS,
@@ -789,6 +1149,156 @@ class ComposeTest(Checks):
                             "declared under volumes:")
         for program in ("psc-gateway", "psc-projection"):
             self.expect(program in programs, f"{self.where}: no service runs {program}")
+        self.done()
+
+    def test_key_store_is_one_named_volume(self):
+        # Gateway and projection pass --key-store KEY_STORE and mount there
+        # the SAME named volume, declared under volumes: read-write in the
+        # gateway (it creates and destroys keys), read-only in the
+        # projection. A volume of the one and not the other, or the
+        # gateway's writable layer, and the projection shows learning as
+        # sealed or erased.
+        used = {}  # named volume -> [services]
+        programs = set()
+        declared = set(self.compose.get("volumes") or {})
+        for name, service in self.services.items():
+            program, values = self.values(name)
+            if program not in KEY_STORE_PROGRAMS:
+                continue
+            programs.add(program)
+            store = values.get("key-store")
+            if not self.expect(store == KEY_STORE,
+                               f"{self.where}: services.{name}.command: --key-store {store}: expected {KEY_STORE}, "
+                               "the folder gateway and projection share"):
+                continue
+            entries = self.c.mount_entries(name)
+            at_store = [i for i, (_, target, _) in enumerate(entries) if target.rstrip("/") == KEY_STORE]
+            if not self.expect(len(at_store) == 1,
+                               f"{self.where}: services.{name}.volumes: {len(at_store)} mounts at {KEY_STORE} "
+                               "(--key-store): expected one, the named volume of the key store (without it the "
+                               "image's VOLUME gives each container a volume of its own)"):
+                continue
+            i = at_store[0]
+            raw = service["volumes"][i]
+            source, _, read_only = entries[i]
+            at = f"{self.where}: services.{name}.volumes[{i}] {source}:{KEY_STORE}"
+            if not self.expect(self.c.host_path(source) is None and source in declared,
+                               f"{at}: not a named volume declared under volumes: ({sorted(declared)})"):
+                continue
+            used.setdefault(source, []).append(name)
+            if program in KEY_STORE_WRITERS:
+                self.expect(not read_only, f"{at}: read-only, but {program} creates and destroys keys there")
+                if isinstance(raw, dict):
+                    nocopy = (raw.get("volume") or {}).get("nocopy") is True
+                else:
+                    nocopy = "nocopy" in (str(raw).split(":") + [""] * 3)[2].split(",")
+                self.expect(not nocopy, f"{at}: nocopy: the volume would not take the image folder's owner "
+                                        f"(uid {CONTAINER_UID}) and {program} could not write it")
+            else:
+                self.expect(read_only, f"{at}: mount it read-only (:ro); {program} only reads the keys")
+        for program in sorted(KEY_STORE_PROGRAMS - programs):
+            self.problems.append(f"{self.where}: no service runs {program}")
+        self.expect(len(used) <= 1, f"{self.where}: services mount different volumes at {KEY_STORE}: "
+                                    f"{used}; gateway and projection must share one")
+        self.done()
+
+    def test_dev_pki_makes_what_the_services_mount(self):
+        # `./dev pki deploy/secrets` (the compose file's first step), run in
+        # a temporary folder standing for deploy/secrets: every file a
+        # service's server and health check read is there, readable by the
+        # containers' user, the certificates fit together and name every
+        # address they are reached at, and the client certificate is a
+        # principal of the policy.
+        if not self.expect(shutil.which("openssl"), "./dev pki: openssl is not installed "
+                                                    "(deploy/debian-packages.txt lists it; ./dev deps)"):
+            self.done()
+            return
+        secrets_dir = src("deploy", "secrets")
+        with tempfile.TemporaryDirectory() as tmp:
+            made = os.path.join(tmp, "secrets")
+            run = subprocess.run([src("dev"), "pki", made], capture_output=True, text=True, timeout=120)
+            if not self.expect(run.returncode == 0, f"./dev pki DIR exited {run.returncode}: {run.stderr}"):
+                self.done()
+                return
+
+            def host_file(source, target, path):
+                """Where `./dev pki` put the file a mount shows at `path`."""
+                inside = os.path.relpath(os.path.join(self.c.host_path(source), os.path.relpath(path, target)),
+                                         secrets_dir)
+                return None if inside.startswith("..") else os.path.join(made, inside)
+
+            mounted_sources = set()
+            programs = []
+            for name in self.services:
+                program, values = self.values(name)
+                if program is None:
+                    continue
+                programs.append(name)
+                health = (self.services[name].get("healthcheck") or {}).get("test") or []
+                hv = parse_command_line(health[3:], accepted_flags("psc", "health"), "", []) if health[:3] == [
+                    "CMD", "psc", "health"] else {}
+                for what, (path, entry) in self.c.mounted_files(name, values, hv).items():
+                    if entry is None or not self.c.host_path(entry[0]):
+                        continue  # test_services_build_existing_targets_with_accepted_flags says so
+                    source, target, _ = entry
+                    at = f"{self.where}: services.{name}.volumes {source}:{target}"
+                    file = host_file(source, target, path)
+                    if not self.expect(file, f"{at}: {what} {path} is not inside deploy/secrets, which "
+                                             "`./dev pki deploy/secrets` fills"):
+                        continue
+                    mounted_sources.add(os.path.dirname(file))
+                    shown = os.path.join("deploy", "secrets", os.path.relpath(file, made))
+                    if not self.expect(os.path.isfile(file), f"{at}: {what} {path} is {shown} on the host, which "
+                                                             "`./dev pki deploy/secrets` does not make"):
+                        continue
+                    self.expect(os.stat(file).st_mode & 0o004,
+                                f"./dev pki: {shown} is not readable by others: the containers' user "
+                                f"(uid {CONTAINER_UID}) cannot read it ({what} {path}, services.{name})")
+            # No private key but the server's in a mounted folder (the CA's
+            # key and the clients' stay outside).
+            for folder in sorted(mounted_sources):
+                for entry in sorted(os.listdir(folder)):
+                    if not os.path.isfile(os.path.join(folder, entry)):
+                        continue
+                    with open(os.path.join(folder, entry), "rb") as f:
+                        private = b"PRIVATE KEY" in f.read()
+                    shown = os.path.join("deploy", "secrets", os.path.relpath(os.path.join(folder, entry), made))
+                    self.expect(not private or entry == os.path.basename(CONTAINER_FILES["tls-key"]),
+                                f"./dev pki: {shown} is a private key in a folder {self.where} mounts into the "
+                                "containers: only the server's key belongs there")
+            tls = os.path.join(made, "tls")
+            ca, server = os.path.join(tls, "ca.pem"), os.path.join(tls, "server.pem")
+            client = os.path.join(made, f"{PKI_CLIENT}.pem")
+            for cert in (server, client):
+                verify = subprocess.run(["openssl", "verify", "-CAfile", ca, cert], capture_output=True, text=True)
+                self.expect(verify.returncode == 0, f"./dev pki: {os.path.relpath(cert, made)} is not signed by "
+                                                    f"tls/ca.pem: {verify.stdout}{verify.stderr}")
+            san = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", server],
+                                 capture_output=True, text=True).stdout
+            names = {n.strip().replace("IP Address:", "IP:") for n in "".join(san.splitlines()[1:]).split(",")}
+            # Reached at: the health checks (127.0.0.1), the published ports
+            # (localhost), the compose services by name and the Kubernetes
+            # Services of the servers, short and namespaced.
+            wanted = {"IP:127.0.0.1", "DNS:localhost"} | {f"DNS:{n}" for n in programs}
+            for svc in (o for o in k8s_objects() if o.get("kind") == "Service"
+                        and (o["metadata"].get("labels") or {}).get("app.kubernetes.io/component") == "api"):
+                wanted |= {f"DNS:{svc['metadata']['name']}", f"DNS:{svc['metadata']['name']}.{NAMESPACE}.svc"}
+            self.expect(wanted <= names, f"./dev pki: tls/server.pem subjectAltName lacks {sorted(wanted - names)} "
+                                         f"(it has {sorted(names)})")
+            subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253", "-in", client],
+                                     capture_output=True, text=True).stdout
+            m = re.search(r"CN=([^,\n]+)", subject)
+            cn = m.group(1) if m else None
+            try:
+                with open(os.path.join(made, "policy", "policy.json"), encoding="utf-8") as f:
+                    policy = json.load(f)
+            except (OSError, ValueError) as e:
+                self.problems.append(f"./dev pki: policy/policy.json: {e}")
+                policy = {}
+            subjects = {p.get("certificateSubject") for p in policy.get("principals") or []}
+            self.expect(cn and cn in subjects, f"./dev pki: {PKI_CLIENT}.pem (CN {cn}) is no principal's "
+                                               "certificateSubject in policy/policy.json "
+                                               f"({sorted(map(str, subjects))})")
         self.done()
 
     def test_kafka_is_kraft_and_the_topic_is_one_partition_kept_forever(self):
@@ -1079,14 +1589,30 @@ def program_values(workload, container, index, problems):
     return program, parse_command_line(args, accepted_flags(program), f"{where}.args", problems)
 
 
+def access_proto():
+    """The roles and the JSON field names of each message of
+    proto/psc/v1/access.proto (the policy file's format): (roles,
+    {message: {field names, lowerCamel and as written}})."""
+    with open(src("proto", "psc", "v1", "access.proto"), encoding="utf-8") as f:
+        text = re.sub(r"//[^\n]*", "", f.read())
+    roles = set(re.findall(r"\b(ROLE_[A-Z_]+)\s*=\s*\d+", text)) - {"ROLE_UNSPECIFIED"}
+    fields = {}
+    for m in re.finditer(r"message\s+(\w+)\s*\{([^}]*)\}", text):
+        names = set()
+        for field in re.findall(r"(\w+)\s*=\s*\d+\s*;", m.group(2)):
+            names |= {field, re.sub(r"_([a-z0-9])", lambda g: g.group(1).upper(), field)}
+        fields[m.group(1)] = names
+    return roles, fields
+
+
 def declared_ports(container):
     return {p.get("name"): int(p.get("containerPort")) for p in container.get("ports") or []}
 
 
 class KubernetesTest(Checks):
-    """k8s/*.yaml: required fields, workloads, probes, resources, volumes,
-    Services, PodDisruptionBudgets, ServiceMonitors, NetworkPolicies, the
-    topic Job and kustomization.yaml."""
+    """k8s/*.yaml: required fields, workloads, probes, resources, volumes (the
+    key store's shared claim among them), Services, PodDisruptionBudgets,
+    ServiceMonitors, NetworkPolicies, the topic Job and kustomization.yaml."""
 
     def test_every_object_has_its_required_fields(self):
         objects = k8s_objects()
@@ -1161,13 +1687,25 @@ class KubernetesTest(Checks):
                 self.expect(port_of(values.get("metrics-listen")) == METRICS_PORT and ports.get("metrics") == METRICS_PORT,
                             f"{where}: --metrics-listen {values.get('metrics-listen')} and ports[name=metrics] "
                             f"{ports.get('metrics')} must both be {METRICS_PORT}")
+                check_server_access(values, f"{where}.args", self.problems)
+                files = {f"args --{flag}": path for flag, path in values.items() if flag in CONTAINER_FILES}
                 for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
                     if probe not in c and probe == "startupProbe":
                         continue
-                    grpc = (c.get(probe) or {}).get("grpc") or {}
-                    self.expect(grpc.get("port") == listen and listen in ports.values(),
-                                f"{where}.{probe}: expected a native gRPC probe (grpc: {{port: {listen}}}) on the "
-                                f"declared --listen port, found {c.get(probe)}")
+                    check = c.get(probe) or {}
+                    command = [str(a) for a in (check.get("exec") or {}).get("command") or []]
+                    if not self.expect(command[:2] == ["psc", "health"] and "grpc" not in check,
+                                       f"{where}.{probe}: expected an exec probe running [psc, health, ...] (the "
+                                       f"kubelet's native gRPC probes do not speak TLS), found {check}"):
+                        continue
+                    hv = parse_command_line(command[2:], accepted_flags("psc", "health"),
+                                            f"{where}.{probe}.exec.command", self.problems)
+                    ca = check_health_command(hv, values, f"{where}.{probe}.exec.command", self.problems,
+                                              limit=check.get("timeoutSeconds", 1),
+                                              limit_field=f"{where}.{probe}.timeoutSeconds")
+                    if ca:
+                        files[f"{probe} --tls-ca"] = ca
+                self.check_mounted_files(w, c, where, files)
                 self.expect(pod.get("terminationGracePeriodSeconds", 30) > DRAIN_SECONDS,
                             f"{at}: spec.template.spec.terminationGracePeriodSeconds must exceed the "
                             f"{DRAIN_SECONDS} s drain")
@@ -1183,6 +1721,187 @@ class KubernetesTest(Checks):
             self.expect(w["kind"] == "Deployment", f"{ref(w)}: the gateway is stateless: expected a Deployment")
         for w in programs.get("psc-projection", []):
             self.expect(w["kind"] == "StatefulSet", f"{ref(w)}: the projection keeps a read model: expected a StatefulSet")
+        self.done()
+
+    def check_mounted_files(self, w, c, where, files):
+        # The policy comes from the ConfigMap psc-policy, the TLS files from
+        # the Secret psc-tls, each mounted read-only as a whole folder (a
+        # subPath mount never sees an update), holding the file named.
+        volumes = {v.get("name"): v for v in pod_spec(w).get("volumes") or []}
+        mounts = c.get("volumeMounts") or []
+        configmaps = {o["metadata"]["name"]: o for o in k8s_objects() if o.get("kind") == "ConfigMap"}
+        checked = set()
+        for what, path in files.items():
+            target = mounted_at(path, [m.get("mountPath", "") for m in mounts])
+            i = next((i for i, m in enumerate(mounts) if str(m.get("mountPath", "")).rstrip("/") == target), None)
+            if not self.expect(i is not None, f"{where}.volumeMounts: nothing is mounted at {os.path.dirname(path)}, "
+                                              f"where {what} {path} lies"):
+                continue
+            mount = mounts[i]
+            at = f"{where}.volumeMounts[{i}] ({mount.get('mountPath')})"
+            volume = volumes.get(mount.get("name")) or {}
+            if what.endswith("--policy"):
+                kind, field, want = "configMap", "name", K8S_POLICY_CONFIGMAP
+            else:
+                kind, field, want = "secret", "secretName", K8S_TLS_SECRET
+            source = volume.get(kind) or {}
+            if source.get(field) != want:
+                if (i, kind) not in checked:
+                    found = ", ".join(f"{k} {(v or {}).get('name', (v or {}).get('secretName', ''))}".strip()
+                                      for k, v in volume.items() if k != "name") or "not in spec.template.spec.volumes"
+                    self.problems.append(f"{at}: volume {mount.get('name')} is {found}; {what} {path} needs the "
+                                         f"{kind} {want}")
+                checked.add((i, kind))
+                continue
+            if i not in checked:
+                checked.add(i)
+                self.expect(mount.get("readOnly") is True, f"{at}.readOnly: must be true; the server only reads "
+                                                           f"{path}")
+                self.expect(not mount.get("subPath"), f"{at}.subPath: mount the whole {kind}: a subPath mount never "
+                                                      "sees its updates")
+                # The files belong to root (to the group fsGroup when set);
+                # the server runs as a non-root user.
+                mode = source.get("defaultMode", 0o644)
+                fs_group = (pod_spec(w).get("securityContext") or {}).get("fsGroup")
+                self.expect(isinstance(mode, int) and (mode & 0o004 or (mode & 0o040 and fs_group is not None)),
+                            f"{ref(w)}: spec.template.spec.volumes[{mount.get('name')}].{kind}.defaultMode "
+                            f"{oct(mode) if isinstance(mode, int) else mode}: the server's user cannot read the files "
+                            "(readable by others, or by the group with securityContext.fsGroup set)")
+            if source.get("items"):
+                keys = {str(item.get("path")) for item in source["items"]}
+            elif kind == "configMap":
+                keys = set((configmaps.get(want) or {}).get("data") or {})
+            else:
+                keys = K8S_TLS_SECRET_KEYS
+            name = os.path.relpath(path, target)
+            self.expect(name in keys, f"{at}: {what} {path}: the {kind} {want} has no key {name} ({sorted(keys)})")
+
+    def test_key_store_is_one_shared_claim(self):
+        # Every gateway and projection container passes --key-store KEY_STORE
+        # and mounts there, whole, the PersistentVolumeClaim
+        # psc-learning-keys: read-write in the gateway (it creates and
+        # destroys keys), read-only in the projection. The claim is
+        # ReadWriteMany: the replicas of both run on different nodes.
+        claims = {o["metadata"]["name"]: o for o in k8s_objects() if o.get("kind") == "PersistentVolumeClaim"}
+        programs = set()
+        for w in workloads():
+            pod = pod_spec(w)
+            volumes = {v.get("name"): v for v in pod.get("volumes") or []}
+            templates = {(t.get("metadata") or {}).get("name")
+                         for t in (w.get("spec") or {}).get("volumeClaimTemplates") or []}
+            for ci, c in enumerate(pod.get("containers") or []):
+                program, values = program_values(w, c, ci, [])
+                if program not in KEY_STORE_PROGRAMS:
+                    continue
+                programs.add(program)
+                where = f"{ref(w)}: spec.template.spec.containers[{ci}] ({c.get('name')})"
+                store = values.get("key-store")
+                if not self.expect(store == KEY_STORE,
+                                   f"{where}.args: --key-store {store}: expected {KEY_STORE}, the folder every "
+                                   "gateway and projection replica shares"):
+                    continue
+                mounts = [(i, m) for i, m in enumerate(c.get("volumeMounts") or [])
+                          if str(m.get("mountPath", "")).rstrip("/") == KEY_STORE]
+                if not self.expect(len(mounts) == 1, f"{where}.volumeMounts: {len(mounts)} mounts at {KEY_STORE} "
+                                                     f"(--key-store): expected one, of the claim "
+                                                     f"{K8S_KEY_STORE_CLAIM}"):
+                    continue
+                i, mount = mounts[0]
+                at = f"{where}.volumeMounts[{i}] ({KEY_STORE})"
+                name = mount.get("name")
+                if not self.expect(name not in templates,
+                                   f"{at}: volume {name} is a volumeClaimTemplate, one volume per replica; "
+                                   f"expected the shared claim {K8S_KEY_STORE_CLAIM}"):
+                    continue
+                claim = (volumes.get(name) or {}).get("persistentVolumeClaim") or {}
+                if not self.expect(claim.get("claimName") == K8S_KEY_STORE_CLAIM,
+                                   f"{ref(w)}: spec.template.spec.volumes[{name}]: expected persistentVolumeClaim "
+                                   f"claimName {K8S_KEY_STORE_CLAIM}, found "
+                                   f"{({k: v for k, v in (volumes.get(name) or {}).items() if k != 'name'}) or 'none'}"
+                                   f" (mounted at {KEY_STORE} by containers[{ci}])"):
+                    continue
+                self.expect(not mount.get("subPath") and not mount.get("subPathExpr"),
+                            f"{at}.subPath: mount the whole claim, the one folder every replica shares")
+                if program in KEY_STORE_WRITERS:
+                    self.expect(mount.get("readOnly") is not True,
+                                f"{at}.readOnly: must not be true; {program} creates and destroys keys there")
+                    self.expect(claim.get("readOnly") is not True,
+                                f"{ref(w)}: spec.template.spec.volumes[{name}].persistentVolumeClaim.readOnly: "
+                                f"must not be true; {program} creates and destroys keys there")
+                    fs_group = (pod.get("securityContext") or {}).get("fsGroup")
+                    self.expect(fs_group == CONTAINER_UID,
+                                f"{ref(w)}: spec.template.spec.securityContext.fsGroup {fs_group}: expected "
+                                f"{CONTAINER_UID}, so that {program} can write the claim {K8S_KEY_STORE_CLAIM}")
+                else:
+                    self.expect(mount.get("readOnly") is True,
+                                f"{at}.readOnly: must be true; {program} only reads the keys")
+        for program in sorted(KEY_STORE_PROGRAMS - programs):
+            self.problems.append(f"k8s: no workload runs {program}")
+        claim = claims.get(K8S_KEY_STORE_CLAIM)
+        if self.expect(claim, f"k8s: no PersistentVolumeClaim {K8S_KEY_STORE_CLAIM} (the key store)"):
+            at = ref(claim)
+            spec = claim.get("spec") or {}
+            modes = spec.get("accessModes") or []
+            self.expect("ReadWriteMany" in modes,
+                        f"{at}: spec.accessModes {modes}: expected ReadWriteMany; every gateway and projection "
+                        "replica, on any node, mounts it")
+            self.expect(((spec.get("resources") or {}).get("requests") or {}).get("storage"),
+                        f"{at}: spec.resources.requests.storage: missing")
+        self.done()
+
+    def test_policy_configmap(self):
+        # The ConfigMap the servers' --policy comes from holds an access
+        # policy: JSON of psc.v1.AccessPolicy with a list of principals,
+        # each with a name and a role and a way to authenticate; tokens only
+        # as their SHA-256.
+        roles, fields = access_proto()
+        found = [o for o in k8s_objects() if o.get("kind") == "ConfigMap"
+                 and o["metadata"].get("name") == K8S_POLICY_CONFIGMAP]
+        if not self.expect(len(found) == 1, f"k8s: expected one ConfigMap {K8S_POLICY_CONFIGMAP}, found {len(found)}"):
+            self.done()
+            return
+        at = ref(found[0])
+        key = os.path.basename(CONTAINER_FILES["policy"])
+        text = (found[0].get("data") or {}).get(key)
+        if not self.expect(isinstance(text, str), f"{at}: data.{key}: missing"):
+            self.done()
+            return
+        try:
+            policy = json.loads(text)
+        except ValueError as e:
+            self.problems.append(f"{at}: data.{key}: not JSON: {e}")
+            self.done()
+            return
+        where = f"{at}: data.{key}"
+        if not self.expect(isinstance(policy, dict), f"{where}: expected a JSON object (psc.v1.AccessPolicy)"):
+            self.done()
+            return
+        for field in policy:
+            self.expect(field in fields["AccessPolicy"], f"{where}: {field} is not a field of psc.v1.AccessPolicy "
+                                                         f"({sorted(fields['AccessPolicy'])})")
+        principals = policy.get("principals")
+        if not self.expect(isinstance(principals, list) and principals,
+                           f"{where}: principals: expected a non-empty list (without principals nobody may call)"):
+            self.done()
+            return
+        names = []
+        for i, principal in enumerate(principals):
+            pat = f"{where}: principals[{i}]"
+            if not self.expect(isinstance(principal, dict), f"{pat}: expected an object (psc.v1.AccessPrincipal)"):
+                continue
+            for field in principal:
+                self.expect(field in fields["AccessPrincipal"],
+                            f"{pat}: {field} is not a field of psc.v1.AccessPrincipal")
+            self.expect(principal.get("name"), f"{pat}.name: missing")
+            names.append(principal.get("name"))
+            self.expect(principal.get("role") in roles,
+                        f"{pat}.role {principal.get('role')}: expected one of {sorted(roles)}")
+            token = principal.get("tokenSha256", principal.get("token_sha256"))
+            self.expect(principal.get("certificateSubject", principal.get("certificate_subject")) or token,
+                        f"{pat}: neither certificateSubject nor tokenSha256: it could never authenticate")
+            self.expect(token is None or re.fullmatch(r"[0-9a-f]{64}", str(token)),
+                        f"{pat}.tokenSha256: expected the token's SHA-256 in lowercase hex, never the token")
+        self.expect(len(names) == len(set(names)), f"{where}: principals: a name is used twice ({names})")
         self.done()
 
     def check_projection(self, w, c, where, values):
