@@ -72,7 +72,8 @@ class AccessTest : public ::testing::Test {
     auto server = StartServer(
         "pscd", {"--data-dir", dir_->Sub("data"), "--policy", dir_->Sub("policy.json"),
                  "--tls-cert", pki_->Path("server.pem"), "--tls-key", pki_->Path("server.key"),
-                 "--tls-client-ca", pki_->Path("ca.pem"), "--max-rows-per-request", "5"});
+                 "--tls-client-ca", pki_->Path("ca.pem"), "--max-rows-per-request", "5"},
+        /*wait_ready=*/true, /*capture_stderr=*/true);
     ASSERT_TRUE(server.ok()) << server.status();
     *server_ = std::move(*server);
     LoadData();
@@ -363,8 +364,8 @@ TEST_F(AccessTest, EveryRpcAsEveryRoleInsideAndOutsideItsScope) {
     }
   }
   EXPECT_EQ(checked, server::kRpcCount * 5 * 2);
-  // After all of that, the server has printed no token and no learning
-  // text.
+  // After all of that, the server has printed (stdout and stderr) no token
+  // and no learning text.
   const std::string printed = server_->process->Output();
   for (const Who* who : {&kWessex, &kOxford, &kObserver, &kSlow}) {
     EXPECT_THAT(printed, Not(HasSubstr(who->token)));

@@ -15,10 +15,12 @@
 namespace psc::e2e {
 
 absl::StatusOr<Server> StartServer(const std::string& program, std::vector<std::string> args,
-                                   bool wait_ready) {
+                                   bool wait_ready, bool capture_stderr) {
   std::vector<std::string> argv = {testing::BinPath(program), "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto process = testing::ChildProcess::Start(argv);
+  testing::ChildProcess::Options options;
+  options.capture_stderr = capture_stderr;
+  auto process = testing::ChildProcess::Start(argv, options);
   if (!process.ok()) return process.status();
   Server server;
   server.process = std::move(*process);

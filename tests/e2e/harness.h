@@ -32,9 +32,10 @@ struct Server {
 };
 
 // Starts bin/<program> with `args` plus `--listen 127.0.0.1:0`, waits for
-// its address and, when `wait_ready`, for its `ready:` line.
+// its address and, when `wait_ready`, for its `ready:` line. With
+// `capture_stderr`, its stderr is in the process's Output() too.
 absl::StatusOr<Server> StartServer(const std::string& program, std::vector<std::string> args,
-                                   bool wait_ready = true);
+                                   bool wait_ready = true, bool capture_stderr = false);
 
 // A shell command's exit code (-1 when it did not exit) and its output.
 struct CommandResult {

@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(std::vector<st
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  if (options.capture_stderr) posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
   if (options.pipe_stdin) posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
 
   std::vector<std::string> env_strings;
@@ -92,6 +93,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(std::vector<st
       // Only async-signal-safe calls from here to exec.
       if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(127);
       if (dup2(out[1], STDOUT_FILENO) < 0) _exit(127);
+      if (options.capture_stderr && dup2(out[1], STDERR_FILENO) < 0) _exit(127);
       if (options.pipe_stdin && dup2(in[0], STDIN_FILENO) < 0) _exit(127);
       execve(args[0], args.data(), envp.data());
       _exit(127);

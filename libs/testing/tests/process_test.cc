@@ -23,6 +23,18 @@ TEST(ChildProcessTest, CapturesOutputAndExitCode) {
   EXPECT_EQ(*code, 3);
 }
 
+TEST(ChildProcessTest, CapturesStderrWhenAsked) {
+  for (bool capture : {true, false}) {
+    ChildProcess::Options options;
+    options.capture_stderr = capture;
+    auto child = ChildProcess::Start({"/bin/sh", "-c", "echo to-out; echo to-err >&2"}, options);
+    ASSERT_TRUE(child.ok()) << child.status();
+    ASSERT_TRUE((*child)->Wait(seconds(10)).ok());
+    EXPECT_NE((*child)->Output().find("to-out"), std::string::npos);
+    EXPECT_EQ((*child)->Output().find("to-err") != std::string::npos, capture);
+  }
+}
+
 TEST(ChildProcessTest, StopWithParentEndsTheChildWhenItsStarterEnds) {
   for (bool stop_with_parent : {true, false}) {
     SCOPED_TRACE(stop_with_parent ? "stop_with_parent" : "default");

@@ -48,6 +48,8 @@ class ChildProcess {
     // killed hard leaves no server behind. Start such children from a
     // thread that lives as long as they should.
     bool stop_with_parent = false;
+    // stderr goes to the same pipe as stdout (captured, in Output()).
+    bool capture_stderr = false;
   };
 
   // Starts argv[0] (a path) with its arguments. stdout is captured (and
