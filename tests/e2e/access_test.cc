@@ -450,6 +450,49 @@ TEST_F(AccessTest, EventsRecordTheirPrincipalAndTheAuditTrailListsThem) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(AccessTest, AnOrganisationsSeriesIsReadOverTheMonthsItWasInTheCollaborative) {
+  // RHM leaves wessex for oxford from 2024-07.
+  v1::ChangeCatalogueRequest move;
+  move.mutable_change()->set_change_id("move-rhm");
+  auto* m = move.mutable_change()->add_memberships();
+  m->set_ods_code("RHM");
+  m->set_collaborative_id("oxford");
+  m->set_from_month("2024-07");
+  v1::Receipt receipt;
+  auto s = ClientAs(kNational).catalog->ChangeCatalogue(Ctx().get(), move, &receipt);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::GetSeriesRequest request;
+  request.set_measure_id("falls-harm-rate.v1");
+  request.set_ods_code("RHM");
+  request.set_min_position(receipt.position());
+  v1::Series series;
+  // Wessex: April to June only.
+  s = ClientAs(kWessex).query->GetSeries(Ctx().get(), request, &series);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("not in collaborative 'wessex' in 2024-07"));
+  request.set_to_month("2024-06");
+  s = ClientAs(kWessex).query->GetSeries(Ctx().get(), request, &series);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(series.points_size(), 3);
+  // Oxford: from July on, chart included.
+  request.clear_to_month();
+  s = ClientAs(kOxford).query->GetSeries(Ctx().get(), request, &series);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  request.set_from_month("2024-07");
+  s = ClientAs(kOxford).query->GetSeries(Ctx().get(), request, &series);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(series.points_size(), 1);
+  EXPECT_EQ(series.points(0).month(), "2024-07");
+  request.clear_from_month();
+  v1::SpcChart chart;
+  EXPECT_EQ(ClientAs(kOxford).query->GetSpcChart(Ctx().get(), request, &chart).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // National reads it whole.
+  s = ClientAs(kNational).query->GetSeries(Ctx().get(), request, &series);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(series.points_size(), 4);
+}
+
 TEST_F(AccessTest, ObserverSeesThePublicRenderingOnly) {
   v1::GetPublicationRequest request;
   request.set_quarter("2024/25 Q1");

@@ -36,7 +36,7 @@ constexpr std::array<Row, kRpcCount> kMatrix = {{
     {Rpc::kGetReceipt, "psc.v1.QueryService/GetReceipt", S, S, A, N,
      "receipts of the principal's own requests"},
     {Rpc::kGetSeries, "psc.v1.QueryService/GetSeries", N, S, A, N,
-     "the collaborative's series, or one of its organisations' (a member at some time)"},
+     "the collaborative's series, or one of its organisations' over months it was a member"},
     {Rpc::kGetSpcChart, "psc.v1.QueryService/GetSpcChart", N, S, A, N, "as for GetSeries"},
     {Rpc::kGetValueHistory, "psc.v1.QueryService/GetValueHistory", N, S, A, N,
      "the key's organisation is in the collaborative in the key's month"},

@@ -72,6 +72,26 @@ absl::Status SeriesInScope(const Caller& caller, const Catalogue& catalogue,
   return caller.MayActForCollaborative(request.collaborative_id(), "collaborative_id");
 }
 
+// An organisation's series answered to a collaborative holds only months
+// the organisation spent in that collaborative: the first month of
+// `points` outside it is refused (ask for from_month..to_month within).
+template <typename Points>
+absl::Status MonthsInScope(const Caller& caller, const Catalogue& catalogue,
+                           const v1::GetSeriesRequest& request, const Points& points) {
+  if (caller.unrestricted() || request.scope_case() != v1::GetSeriesRequest::kOdsCode) {
+    return absl::OkStatus();
+  }
+  for (const auto& point : points) {
+    auto month = Month::Parse(point.month());
+    if (!month) continue;
+    if (auto s = caller.MayActFor(catalogue, request.ods_code(), *month, "ods_code"); !s.ok()) {
+      return absl::Status(s.code(), StrCat(s.message(), "; ask for from_month..to_month within "
+                                                        "its months in the collaborative"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // One event as the audit trail shows it.
 v1::AuditEntry AuditEntryOf(uint64_t position, const v1::Envelope& e) {
   v1::AuditEntry entry;
@@ -308,6 +328,11 @@ grpc::Status QueryServiceImpl::GetSeries(grpc::ServerContext* context,
   auto view = model_.Snapshot();
   if (auto s = SeriesInScope(*caller, view.catalogue(), *request); !s.ok()) return ToGrpcStatus(s);
   auto series = report::BuildSeries(view, *request);
+  if (series.ok()) {
+    if (auto s = MonthsInScope(*caller, view.catalogue(), *request, series->points()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
   return Reply(std::move(series), response);
 }
 
@@ -319,6 +344,11 @@ grpc::Status QueryServiceImpl::GetSpcChart(grpc::ServerContext* context,
   auto view = model_.Snapshot();
   if (auto s = SeriesInScope(*caller, view.catalogue(), *request); !s.ok()) return ToGrpcStatus(s);
   auto chart = report::BuildSpcChart(view, *request);
+  if (chart.ok()) {
+    if (auto s = MonthsInScope(*caller, view.catalogue(), *request, chart->points()); !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
   return Reply(std::move(chart), response);
 }
 
