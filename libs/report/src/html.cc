@@ -276,7 +276,7 @@ std::string AssuranceText(std::string_view a) {
 std::string RuleText(std::string_view rule) {
   if (rule == "outside_limits") return "outside the process limits";
   if (rule == "trend") return "trend of 7 rising or falling";
-  if (rule == "two_of_three") return "2 of 3 beyond a near limit";
+  if (rule == "two_of_three") return "2 of 3 near a limit";
   if (rule == "shift") return "shift: 7 on one side of the mean";
   return std::string(rule);
 }
@@ -1321,8 +1321,10 @@ void AppendHowToRead(std::string* out) {
       "of the way (two sigma).</li>\n"
       "<li>A point is a <strong>special cause</strong> when one of these rules flags it, in "
       "this order of priority: (1) a point outside the process limits; (2) a trend: 7 points "
-      "in a row each rising, or each falling; (3) 2 of 3 points in a row beyond the same near "
-      "limit; (4) a shift: 7 points in a row on the same side of the mean. Otherwise the "
+      "in a row each rising, or each falling; (3) 2 of 3 points in a row near a limit: all "
+      "three on the same side of the mean, and at least two of them beyond the near limit "
+      "but inside the process limit (only those two or three are marked); (4) a shift: 7 "
+      "points in a row on the same side of the mean. Otherwise the "
       "variation is <strong>common cause</strong>: what the process does by chance.</li>\n"
       "<li>A special cause is an <strong>improvement</strong> or a <strong>concern</strong> "
       "by the measure's direction, or <strong>neither</strong> when the measure has no "

@@ -140,16 +140,25 @@ std::vector<std::optional<SpecialCause>> Evaluate(const std::vector<double>& v,
     FlagRuns(steps, 1, trend);
   }
 
-  // Two of three: every window of three consecutive points in the segment.
+  // Two of three: every window of three consecutive points that lie on one
+  // side of the mean (none on it), at least two of them near: beyond the
+  // two-sigma line on that side but not beyond the process limit. Only the
+  // near points of the window are flagged.
+  auto near = [&](double x, int side) {
+    return side > 0 ? x > limits.upper_near && x <= limits.upper_process
+                    : x < limits.lower_near && x >= limits.lower_process;
+  };
   for (size_t w = 0; w + 3 <= n; ++w) {
-    int above = 0, below = 0;
-    for (size_t k = w; k < w + 3; ++k) {
-      if (v[k] > limits.upper_near) ++above;
-      if (v[k] < limits.lower_near) ++below;
+    const int side = Sign(v[w] - limits.mean);
+    if (side == 0 || Sign(v[w + 1] - limits.mean) != side ||
+        Sign(v[w + 2] - limits.mean) != side) {
+      continue;
     }
+    int near_points = 0;
+    for (size_t k = w; k < w + 3; ++k) near_points += near(v[k], side) ? 1 : 0;
+    if (near_points < 2) continue;
     for (size_t k = w; k < w + 3; ++k) {
-      if (above >= 2 && v[k] > limits.upper_near) two_of_three[k] = Side::kHigh;
-      if (below >= 2 && v[k] < limits.lower_near) two_of_three[k] = Side::kLow;
+      if (near(v[k], side)) two_of_three[k] = SideOf(side);
     }
   }
 

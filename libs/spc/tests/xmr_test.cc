@@ -161,6 +161,57 @@ TEST(XmrTest, TwoOfThreeFlagsOnlyThePointsBeyondTheNearLimit) {
                                      {8, "two_of_three/improvement/high"}}));
 }
 
+// Two of three, from the definition: a window of three consecutive points
+// all on one side of the mean (none on it), at least two of them near
+// (beyond the near limit, inside the process limit); only the near points
+// are flagged. Every series has mean 20 and mR 2 (sum 320 over 16 points,
+// moving ranges summing to 30): near limits 16.453333 and 23.546667,
+// process limits 14.68 and 25.32.
+struct TwoOfThreeCase {
+  const char* name;
+  std::vector<double> values;
+  std::vector<std::pair<size_t, std::string>> flagged;
+};
+
+TEST(XmrTest, TwoOfThreeNeedsTheWholeWindowOnOneSideAndTwoNearPoints) {
+  const std::vector<TwoOfThreeCase> cases = {
+      // 24 19 24 at 2..4: two near points, but 19 is below the mean, and so
+      // is every window holding both 24s. MRs 2 2 5 5 5 0 0 1 0 0 2 4 4 0 0.
+      {"window straddling the mean",
+       {20, 22, 24, 19, 24, 19, 19, 19, 20, 20, 20, 18, 22, 18, 18, 18},
+       {}},
+      // 24 20 24 at 6..8: 20 lies on the mean, on neither side.
+      // MRs 4 1 1 3 0 2 4 4 5 0 0 0 2 2 2.
+      {"a point on the mean",
+       {21, 17, 18, 19, 22, 22, 24, 20, 24, 19, 19, 19, 19, 17, 19, 21},
+       {}},
+      // 26 24 21 at 5..7, all above the mean: 26 is outside the limits, not
+      // near, so 24 is the window's only near point. MRs 0 1 0 1 8 2 3 1 1 2
+      // 4 2 2 3 0.
+      {"a point outside the limits and one near point",
+       {20, 20, 19, 19, 18, 26, 24, 21, 20, 19, 21, 17, 19, 21, 18, 18},
+       {{5, "outside_limits/improvement/high"}}},
+      // 24 25 24 at 8..10: three near points, all flagged. MRs 1 1 3 3 0 1 4
+      // 3 1 1 5 2 1 1 3.
+      {"three near points",
+       {18, 17, 18, 21, 18, 18, 17, 21, 24, 25, 24, 19, 21, 20, 21, 18},
+       {{8, "two_of_three/improvement/high"},
+        {9, "two_of_three/improvement/high"},
+        {10, "two_of_three/improvement/high"}}},
+      // 16 19 15 at 3..5, all below the mean: 16 and 15 are near the lower
+      // limit (15 >= 14.68), 19 is not near. MRs 3 3 6 3 4 2 5 1 0 1 1 0 0 0 1.
+      {"two near points below the mean",
+       {22, 19, 22, 16, 19, 15, 17, 22, 21, 21, 20, 21, 21, 21, 21, 22},
+       {{3, "two_of_three/concern/low"}, {5, "two_of_three/concern/low"}}},
+  };
+  for (const TwoOfThreeCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    XmrChart chart = Build(Series(M(2023, 4), c.values), Direction(ImprovementDirection::kUp));
+    ExpectLimits(chart.segments[0].limits, 20.0, 2.0);
+    EXPECT_EQ(Labels(chart), Only(16, c.flagged));
+  }
+}
+
 // Shift. 16 points, 7 above the mean at indices 5..11:
 //   17 19 17 20 18 | 22 23 21 23 21 22 22 | 17 18 19 21
 //   sum = 91 + 154 + 75 = 320; mean = 20 (index 3 lies on it)
@@ -197,8 +248,8 @@ TEST(XmrTest, PointOnTheMeanBreaksAShift) {
 //   16 17 19 15 17 21 16 17 21 | 20 21 22 23 24 25 26
 //   sum = 159 + 161 = 320; mean = 20
 //   MRs: 1 2 4 2 4 5 1 4 1 1 1 1 1 1 1  sum = 30; mR = 2
-// 20..26 (indices 9..15) is a trend; 24, 25, 26 are beyond the upper near
-// limit 23.546667 (two of three) and 26 > 25.32 (outside). The run above the
+// 20..26 (indices 9..15) is a trend; 24 and 25 are near the upper limit
+// (beyond 23.546667, inside 25.32: two of three) and 26 > 25.32 (outside). The run above the
 // mean is 21..26, six points (20 lies on the mean).
 const std::vector<double> kRisingToOutside = {16, 17, 19, 15, 17, 21, 16, 17,
                                               21, 20, 21, 22, 23, 24, 25, 26};

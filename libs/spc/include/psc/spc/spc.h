@@ -25,9 +25,11 @@
 //      strictly less) than the one before; an equal pair breaks the run; every
 //      point of the run is flagged (a turning point shared by a rising and a
 //      falling run takes the earlier run's direction);
-//   3. two_of_three: 2 or 3 of any 3 consecutive points strictly beyond the
-//      same near limit (a point beyond the process limit is beyond the near
-//      limit too); only those points are flagged, not the third;
+//   3. two_of_three: any 3 consecutive points all strictly on the same side
+//      of the mean, at least 2 of them near: strictly beyond the near limit
+//      on that side and not beyond the process limit (a point outside the
+//      limits is not near; a point on the mean breaks the window); only the
+//      near points are flagged, not the third (NHSRplotthedots since 0.2.2);
 //   4. shift: 7 or more consecutive points strictly on the same side of the
 //      mean; a point exactly on the mean breaks the run; every point of the
 //      run is flagged.
