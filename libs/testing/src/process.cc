@@ -152,7 +152,7 @@ ChildProcess::~ChildProcess() {
   // reach every process the user may signal).
   if (!reaped_ && pid_ > 0) {
     kill(pid_, SIGTERM);
-    if (!Wait(std::chrono::seconds(10)).ok()) {
+    if (!Wait(std::chrono::seconds(10)).ok() && !reaped_) {
       kill(pid_, SIGKILL);
       (void)Wait(std::chrono::seconds(10));
     }
@@ -209,15 +209,14 @@ void ChildProcess::Signal(int sig) {
 }
 
 absl::StatusOr<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
-  if (reaped_) return exit_code_;
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
+  while (!reaped_) {
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
       reaped_ = true;
       exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      return exit_code_;
+      break;
     }
     if (r < 0 && errno != EINTR) return absl::InternalError("waitpid failed");
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -225,6 +224,15 @@ absl::StatusOr<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // The child has exited, but its last output may still be in the pipe:
+  // answer once the reader has read it to the end, so that Output() after
+  // Wait() holds everything the child printed.
+  std::unique_lock lock(mu_);
+  if (!changed_.wait_until(lock, deadline, [&] { return eof_; })) {
+    return absl::DeadlineExceededError(
+        name_ + " has exited, but a process it started still holds its output open");
+  }
+  return exit_code_;
 }
 
 }  // namespace psc::testing

@@ -35,6 +35,23 @@ TEST(ChildProcessTest, CapturesStderrWhenAsked) {
   }
 }
 
+// Wait returns once the output is read to its end: the child's last lines
+// can still be in the pipe when it has exited (20,000 lines are more than a
+// pipe holds, and the reader echoes each one, so it lags behind the child).
+TEST(ChildProcessTest, OutputIsCompleteOnceWaitReturns) {
+  for (int run = 0; run < 5; ++run) {
+    auto child = ChildProcess::Start({"/usr/bin/seq", "1", "20000"});
+    ASSERT_TRUE(child.ok()) << child.status();
+    auto code = (*child)->Wait(seconds(30));
+    ASSERT_TRUE(code.ok()) << code.status();
+    EXPECT_EQ(*code, 0);
+    const std::string out = (*child)->Output();
+    ASSERT_GE(out.size(), 6u);
+    EXPECT_EQ(out.substr(out.size() - 6), "20000\n") << "run " << run << ": " << out.size()
+                                                     << " bytes read";
+  }
+}
+
 TEST(ChildProcessTest, StopWithParentEndsTheChildWhenItsStarterEnds) {
   for (bool stop_with_parent : {true, false}) {
     SCOPED_TRACE(stop_with_parent ? "stop_with_parent" : "default");

@@ -71,12 +71,15 @@ class ChildProcess {
   // space: `WaitForValue("listening on ")` -> "127.0.0.1:40123".
   absl::StatusOr<std::string> WaitForValue(const std::string& needle,
                                            std::chrono::milliseconds timeout);
-  // Everything the child printed on stdout so far.
+  // Everything the child printed on stdout so far (all of it once Wait has
+  // returned its exit code).
   std::string Output() const;
   absl::Status WriteStdin(const std::string& text);
   // Sends a signal to this child.
   void Signal(int sig);
-  // Waits for the child to exit; returns its exit code, or 128 + signal.
+  // Waits for the child to exit and for its output to be read to the end
+  // (Output() then holds all of it); returns its exit code, or 128 +
+  // signal. DEADLINE_EXCEEDED when either takes longer than `timeout`.
   absl::StatusOr<int> Wait(std::chrono::milliseconds timeout);
 
  private:
