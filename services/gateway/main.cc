@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
   server::CatalogServiceImpl catalog(gateway, *access->guard);
   access->server.telemetry = telemetry->get();
   auto status = server::ServeUntilSignal(
-      {server::ServiceOf<v1::IngestService>(ingest),
-       server::ServiceOf<v1::CatalogService>(catalog)},
+      {server::ServiceOf(ingest),
+       server::ServiceOf(catalog)},
       access->server, [&] { return gateway.health().ok(); },
       [&] { return "log position " + std::to_string(gateway.position().value()) + " read"; });
   (*telemetry)->Close();

@@ -69,8 +69,8 @@ int main(int argc, char** argv) {
                                              *access->guard);
   access->server.telemetry = telemetry->get();
   auto status = server::ServeUntilSignal(
-      {server::ServiceOf<v1::QueryService>(query),
-       server::ServiceOf<v1::PublicationService>(publication)},
+      {server::ServiceOf(query),
+       server::ServiceOf(publication)},
       access->server, [&] { return projector.caught_up() && projector.health().ok(); },
       [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
   (*telemetry)->Close();

@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   server::PublicationServiceImpl publication(**model, **log, SystemClock::Instance(), guard);
   access->server.telemetry = telemetry->get();
   auto status = server::ServeUntilSignal(
-      {server::ServiceOf<v1::IngestService>(ingest), server::ServiceOf<v1::CatalogService>(catalog), server::ServiceOf<v1::QueryService>(query),
-       server::ServiceOf<v1::PublicationService>(publication)},
+      {server::ServiceOf(ingest), server::ServiceOf(catalog), server::ServiceOf(query),
+       server::ServiceOf(publication)},
       access->server, [&] { return projector.caught_up() && projector.health().ok(); },
       [&] { return "log position " + std::to_string((*model)->applied().value()) + " applied"; });
   (*telemetry)->Close();

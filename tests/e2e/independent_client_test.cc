@@ -26,6 +26,26 @@ TEST(IndependentClient, Pscd) {
   RunClient(*server, "psc.v1.IngestService,psc.v1.CatalogService,psc.v1.QueryService", true);
 }
 
+// Bytes protobuf cannot parse, invalid UTF-8 and 100,000-character strings,
+// to every method: INVALID_ARGUMENT saying what was wrong, never INTERNAL.
+TEST(IndependentClient, BadInputIsInvalidArgumentWithAMessage) {
+  ::psc::testing::TempDir dir;
+  auto server = StartServer("pscd", {"--data-dir", dir.path()});
+  ASSERT_TRUE(server.ok()) << server.status();
+  CommandResult run = RunCommand(
+      StrCat("/usr/bin/python3 ", ::psc::testing::SourcePath("tests/e2e/python/bad_input.py"), " ",
+             server->address, " ", ::psc::testing::SourcePath("proto"), " 2>&1"));
+  EXPECT_EQ(run.code, 0) << run.output;
+  EXPECT_NE(run.output.find("ok   every method of the four services was tried (19)"),
+            std::string::npos)
+      << run.output;
+  // The server is still serving, and kept nothing of it.
+  EXPECT_EQ(Health(*server), grpc::health::v1::HealthCheckResponse::SERVING);
+  v1::ProjectionStatus status;
+  ASSERT_TRUE(server->query->GetStatus(Ctx().get(), v1::GetStatusRequest(), &status).ok());
+  EXPECT_EQ(status.applied_position(), 0u);
+}
+
 TEST(IndependentClient, GatewayAndProjectionOnKafka) {
   auto cluster = ::psc::testing::KafkaCluster::Start({.brokers = 1, .topics = {{"psc.events", 1}}});
   ASSERT_TRUE(cluster.ok()) << cluster.status();

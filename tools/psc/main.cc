@@ -487,7 +487,7 @@ int CmdReport(Client& client, server::Flags& flags) {
   else if (format == "json") request.set_format(v1::REPORT_FORMAT_JSON);
   else if (format == "csv") request.set_format(v1::REPORT_FORMAT_CSV);
   else if (format == "html") request.set_format(v1::REPORT_FORMAT_HTML);
-  else return Fail(StrCat("--format must be text, json, csv or html, not '", format, "'"));
+  else return Fail(StrCat("--format must be text, json, csv or html, not ", Quote(format)));
   auto min = flags.GetInt("min-position");
   if (!min.ok()) return Fail(min.status());
   request.set_min_position(static_cast<uint64_t>(*min));
@@ -609,7 +609,7 @@ int CmdHealth(Client& client, server::Flags& flags) {
 absl::StatusOr<uint64_t> DemoQuarterLife(Client& client, const demo::DemoData& data,
                                          const std::string& quarter_text, uint64_t position) {
   auto quarter = Quarter::Parse(quarter_text);
-  if (!quarter) return absl::InvalidArgumentError(StrCat("--quarter: '", quarter_text, "'"));
+  if (!quarter) return absl::InvalidArgumentError(StrCat("--quarter: ", Quote(quarter_text)));
   auto check = [](const grpc::Status& s, const char* what) {
     return s.ok() ? absl::OkStatus()
                   : absl::Status(static_cast<absl::StatusCode>(s.error_code()),

@@ -62,7 +62,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Parse(std::string_view jso
       return Refuse(at + ".name", "must be 1..128 characters of A-Z a-z 0-9 . _ : @ -");
     }
     if (!names.insert(p.name()).second) {
-      return Refuse(at + ".name", StrCat("'", p.name(), "' is named twice"));
+      return Refuse(at + ".name", StrCat(Quote(p.name()), " is named twice"));
     }
     switch (p.role()) {
       case v1::ROLE_FEED:
@@ -105,7 +105,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Parse(std::string_view jso
     if (!p.certificate_subject().empty() &&
         !policy->by_subject_.emplace(p.certificate_subject(), index).second) {
       return Refuse(at + ".certificate_subject",
-                    StrCat("'", p.certificate_subject(), "' belongs to an earlier principal"));
+                    StrCat(Quote(p.certificate_subject()), " belongs to an earlier principal"));
     }
     if (!p.token_sha256().empty() && !policy->by_token_sha256_.emplace(p.token_sha256(), index).second) {
       return Refuse(at + ".token_sha256", "belongs to an earlier principal");

@@ -28,7 +28,7 @@ absl::Status RateLimiter::Take(const Principal& principal) {
   const auto wait_ms = static_cast<long long>(std::ceil((1 - bucket.tokens) / rate * 1000));
   char shown[32];
   std::snprintf(shown, sizeof shown, "%g", rate);
-  return absl::ResourceExhaustedError(StrCat("principal '", principal.name, "' is over its ",
+  return absl::ResourceExhaustedError(StrCat("principal ", Quote(principal.name), " is over its ",
                                              shown, " requests per second; retry in ", wait_ms,
                                              " ms"));
 }

@@ -40,7 +40,7 @@ bool Known(const Map& registered, const List& in_change, int before, std::string
 // Why an entity registered again with another definition is refused.
 template <typename Entity>
 std::string ChangedDefinition(const std::string& id, const Entity&, const Entity&) {
-  return StrCat("'", id, "' is already registered with a different definition; "
+  return StrCat(Quote(id), " is already registered with a different definition; "
                          "a changed definition needs a new id");
 }
 
@@ -50,9 +50,9 @@ std::string ChangedOrganisation(const std::string& id, const v1::Organisation& r
   if (registered.collaborative_id() == again.collaborative_id()) {
     return ChangedDefinition(id, registered, again);
   }
-  return StrCat("'", id, "' is already registered in collaborative '",
-                registered.collaborative_id(), "'; to record that it belongs to '",
-                again.collaborative_id(), "' from some month, add a membership "
+  return StrCat(Quote(id), " is already registered in collaborative ",
+                Quote(registered.collaborative_id()), "; to record that it belongs to ",
+                Quote(again.collaborative_id()), " from some month, add a membership "
                 "(memberships[]) instead of registering it again");
 }
 
@@ -75,7 +75,7 @@ void CheckUnique(const Map& registered, const List& list, std::string_view prefi
     auto [prev, inserted] = seen.emplace(id, i);
     if (!inserted && !Same(list.Get(prev->second), item)) {
       v.Add(Path(prefix, name, i, id_field), "CONFLICTING_DEFINITION",
-            StrCat("'", id, "' is defined differently at ", name, "[", prev->second, "]"));
+            StrCat(Quote(id), " is defined differently at ", name, "[", prev->second, "]"));
     }
   }
 }
@@ -148,12 +148,12 @@ std::optional<MonthSpan> CheckSpan(std::string_view from_month, std::string_view
   auto from = Month::Parse(from_month);
   if (!from) {
     v.Add(Path(prefix, list, i, "from_month"), "MALFORMED_MONTH",
-          StrCat("'", from_month, "' is not a month YYYY-MM"));
+          StrCat(Quote(from_month), " is not a month YYYY-MM"));
   }
   auto to = Month::Parse(to_month);
   if (!to_month.empty() && !to) {
     v.Add(Path(prefix, list, i, "to_month"), "MALFORMED_MONTH",
-          StrCat("'", to_month, "' is not a month YYYY-MM"));
+          StrCat(Quote(to_month), " is not a month YYYY-MM"));
   } else if (from && to) {
     v.Add(Path(prefix, list, i, "to_month"), "INVALID_RANGE",
           StrCat("to_month ", to_month, " is before from_month ", from_month));
@@ -284,7 +284,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     if (!Known(collaboratives_, change.collaboratives(), change.collaboratives_size(),
                o.collaborative_id(), collab_id)) {
       v.Add(Path(prefix, "organisations", i, "collaborative_id"), "UNKNOWN_COLLABORATIVE",
-            StrCat("collaborative '", o.collaborative_id(), "' is not registered"));
+            StrCat("collaborative ", Quote(o.collaborative_id()), " is not registered"));
     }
   }
   CheckUnique(organisations_, change.organisations(), prefix, "organisations", "ods_code", org_id,
@@ -299,7 +299,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     CheckName(m.name(), Path(prefix, "measures", i, "name"), v);
     if (!Known(topics_, change.topics(), change.topics_size(), m.topic_id(), topic_id)) {
       v.Add(Path(prefix, "measures", i, "topic_id"), "UNKNOWN_TOPIC",
-            StrCat("topic '", m.topic_id(), "' is not registered"));
+            StrCat("topic ", Quote(m.topic_id()), " is not registered"));
     }
     CheckMeasureShape(m, prefix, i, v);
   }
@@ -311,7 +311,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
       return true;
     }
     v.Add(Path(prefix, list, i, "ods_code"), "UNKNOWN_ORGANISATION",
-          StrCat("organisation '", ods, "' is not registered"));
+          StrCat("organisation ", Quote(ods), " is not registered"));
     return false;
   };
 
@@ -322,7 +322,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     if (!Known(measures_, change.measures(), change.measures_size(), e.measure_id(),
                measure_id)) {
       v.Add(Path(prefix, "enrolments", i, "measure_id"), "UNKNOWN_MEASURE",
-            StrCat("measure '", e.measure_id(), "' is not defined"));
+            StrCat("measure ", Quote(e.measure_id()), " is not defined"));
       ok = false;
     }
     auto span = CheckSpan(e.from_month(), e.to_month(), prefix, "enrolments", i, v);
@@ -358,7 +358,7 @@ absl::Status Catalogue::Check(const v1::CatalogueChanged& change, std::string_vi
     if (!Known(collaboratives_, change.collaboratives(), change.collaboratives_size(),
                m.collaborative_id(), collab_id)) {
       v.Add(Path(prefix, "memberships", i, "collaborative_id"), "UNKNOWN_COLLABORATIVE",
-            StrCat("collaborative '", m.collaborative_id(), "' is not registered"));
+            StrCat("collaborative ", Quote(m.collaborative_id()), " is not registered"));
     }
     CheckSpan(m.from_month(), m.to_month(), prefix, "memberships", i, v);
   }

@@ -65,15 +65,15 @@ std::optional<int64_t> ParseCount(const std::string& s, std::string field, Viola
   const char* end = s.data() + s.size();
   auto [ptr, ec] = std::from_chars(s.data(), end, value);
   if (ec == std::errc::result_out_of_range) {
-    v.Add(std::move(field), "OUT_OF_RANGE", StrCat("'", s, "' is too large"));
+    v.Add(std::move(field), "OUT_OF_RANGE", StrCat(Quote(s), " is too large"));
     return std::nullopt;
   }
   if (ec == std::errc() && ptr == end) return value;
   if (s.find_first_of(".eE") != std::string::npos &&
       s.find_first_not_of("+-0123456789.eE") == std::string::npos) {
-    v.Add(std::move(field), "FRACTIONAL", StrCat("'", s, "' is not a whole number"));
+    v.Add(std::move(field), "FRACTIONAL", StrCat(Quote(s), " is not a whole number"));
   } else {
-    v.Add(std::move(field), "NOT_A_NUMBER", StrCat("'", s, "' is not a whole number"));
+    v.Add(std::move(field), "NOT_A_NUMBER", StrCat(Quote(s), " is not a whole number"));
   }
   return std::nullopt;
 }
@@ -95,7 +95,7 @@ absl::StatusOr<ObservationCsv> ParseObservationCsv(std::string_view text) {
   }
   if (header_text != kObservationCsvHeader) {
     v.Add("line 1", "WRONG_HEADER",
-          StrCat("header must be exactly '", kObservationCsvHeader, "', found '",
+          StrCat("header must be exactly ", Quote(kObservationCsvHeader), ", found '",
                        header_text.substr(0, 120), "'"));
     return v.ToStatus("CSV refused");
   }

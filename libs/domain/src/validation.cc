@@ -52,7 +52,7 @@ void CheckMonth(const std::string& text, std::optional<Month> current, Field&& f
   out = Month::Parse(text);
   if (!out) {
     v.Add(NameOf(field), "MALFORMED_MONTH",
-          StrCat("'", text, "' is not a month YYYY-MM (", Month::kMinYear, "..",
+          StrCat(Quote(text), " is not a month YYYY-MM (", Month::kMinYear, "..",
                        Month::kMaxYear, ")"));
   } else if (current && *out > *current) {
     v.Add(NameOf(field), "MONTH_IN_FUTURE",
@@ -108,20 +108,20 @@ absl::Status ValidateWithdrawal(const Catalogue& catalogue, const v1::Observatio
     auto field = [i](std::string_view f) { return StrCat("keys[", i, "].", f); };
     if (catalogue.FindOrganisation(k.ods_code()) == nullptr) {
       v.Add(field("ods_code"), "UNKNOWN_ORGANISATION",
-            StrCat("organisation '", k.ods_code(), "' is not registered"));
+            StrCat("organisation ", Quote(k.ods_code()), " is not registered"));
     }
     if (catalogue.FindMeasure(k.measure_id()) == nullptr) {
       v.Add(field("measure_id"), "UNKNOWN_MEASURE",
-            StrCat("measure '", k.measure_id(), "' is not defined"));
+            StrCat("measure ", Quote(k.measure_id()), " is not defined"));
     }
     std::optional<Month> month;
     CheckMonth(k.month(), std::nullopt, field("month"), v, month);
     auto [it, inserted] =
         first.emplace(StrCat(k.ods_code(), "\x1f", k.measure_id(), "\x1f", k.month()), i);
     if (!inserted) {
-      v.Add(field("month"), "DUPLICATE_KEY",
-            StrCat(k.ods_code(), " ", k.measure_id(), " ", k.month(), " already appears at keys[",
-                   it->second, "]"));
+      v.Add(StrCat("keys[", i, "]"), "DUPLICATE_KEY",
+            StrCat("repeats keys[", it->second, "]: ", Clip(k.ods_code()), " ",
+                   Clip(k.measure_id()), " ", Clip(k.month())));
     }
   }
   return v.ToStatus("withdrawal refused");
@@ -133,7 +133,7 @@ absl::Status ValidatePublication(const v1::QuarterPublished& p) {
     v.Add("publication_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
   }
   if (!Quarter::Parse(p.quarter())) {
-    v.Add("quarter", "INVALID_QUARTER", StrCat("'", p.quarter(), "' is not like 2024/25 Q1"));
+    v.Add("quarter", "INVALID_QUARTER", StrCat(Quote(p.quarter()), " is not like 2024/25 Q1"));
   }
   if (p.report().empty()) v.Add("report", "REQUIRED", "the structured report is missing");
   if (p.renderings_size() == 0) v.Add("renderings", "REQUIRED", "nothing rendered");
@@ -152,21 +152,21 @@ absl::Status ValidateSignOff(const Catalogue& catalogue, const v1::QuarterSigned
     v.Add("sign_off_id", "INVALID_ID", "must be 1..128 characters of A-Z a-z 0-9 . _ : -");
   }
   if (!Quarter::Parse(s.quarter())) {
-    v.Add("quarter", "INVALID_QUARTER", StrCat("'", s.quarter(), "' is not like 2024/25 Q1"));
+    v.Add("quarter", "INVALID_QUARTER", StrCat(Quote(s.quarter()), " is not like 2024/25 Q1"));
   }
   if (catalogue.FindCollaborative(s.collaborative_id()) == nullptr) {
     v.Add("collaborative_id", "UNKNOWN_COLLABORATIVE",
-          StrCat("collaborative '", s.collaborative_id(), "' is not registered"));
+          StrCat("collaborative ", Quote(s.collaborative_id()), " is not registered"));
   }
   std::set<std::string, std::less<>> seen;
   for (int i = 0; i < s.figures_size(); ++i) {
     const std::string& id = s.figures(i).measure_id();
     if (catalogue.FindMeasure(id) == nullptr) {
       v.Add(StrCat("figures[", i, "].measure_id"), "UNKNOWN_MEASURE",
-            StrCat("measure '", id, "' is not defined"));
+            StrCat("measure ", Quote(id), " is not defined"));
     } else if (!seen.insert(id).second) {
       v.Add(StrCat("figures[", i, "].measure_id"), "DUPLICATE_MEASURE",
-            StrCat("measure '", id, "' appears twice"));
+            StrCat("measure ", Quote(id), " appears twice"));
     }
   }
   return v.ToStatus("sign-off refused");
@@ -181,21 +181,21 @@ absl::Status ValidateSpcLimitsChange(const Catalogue& catalogue, const v1::SpcLi
   }
   if (catalogue.FindMeasure(c.measure_id()) == nullptr) {
     v.Add(field("measure_id"), "UNKNOWN_MEASURE",
-          StrCat("measure '", c.measure_id(), "' is not defined"));
+          StrCat("measure ", Quote(c.measure_id()), " is not defined"));
   }
   if (c.scope_case() == v1::SpcLimitsChanged::kCollaborativeId &&
       catalogue.FindCollaborative(c.collaborative_id()) == nullptr) {
     v.Add(field("collaborative_id"), "UNKNOWN_COLLABORATIVE",
-          StrCat("collaborative '", c.collaborative_id(), "' is not registered"));
+          StrCat("collaborative ", Quote(c.collaborative_id()), " is not registered"));
   }
   if (c.scope_case() == v1::SpcLimitsChanged::kOdsCode &&
       catalogue.FindOrganisation(c.ods_code()) == nullptr) {
     v.Add(field("ods_code"), "UNKNOWN_ORGANISATION",
-          StrCat("organisation '", c.ods_code(), "' is not registered"));
+          StrCat("organisation ", Quote(c.ods_code()), " is not registered"));
   }
   if (!c.rebase_month().empty() && !Month::Parse(c.rebase_month())) {
     v.Add(field("rebase_month"), "MALFORMED_MONTH",
-          StrCat("'", c.rebase_month(), "' is not a month YYYY-MM (", Month::kMinYear, "..",
+          StrCat(Quote(c.rebase_month()), " is not a month YYYY-MM (", Month::kMinYear, "..",
                  Month::kMaxYear, ")"));
   }
   if (c.fix_after_points() == 1 || c.fix_after_points() < -1) {
@@ -238,12 +238,12 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
     const v1::Organisation* org = catalogue.FindOrganisation(row.ods_code());
     if (org == nullptr) {
       v.Add(Row(i, "ods_code"), "UNKNOWN_ORGANISATION",
-            StrCat("organisation '", row.ods_code(), "' is not registered"));
+            StrCat("organisation ", Quote(row.ods_code()), " is not registered"));
     }
     const v1::Measure* measure = catalogue.FindMeasure(row.measure_id());
     if (measure == nullptr) {
       v.Add(Row(i, "measure_id"), "UNKNOWN_MEASURE",
-            StrCat("measure '", row.measure_id(), "' is not defined"));
+            StrCat("measure ", Quote(row.measure_id()), " is not defined"));
     }
     std::optional<Month> month;
     CheckMonth(row.month(), current_month, [i] { return Row(i, "month"); }, v, month);
@@ -278,9 +278,9 @@ absl::Status ValidateObservations(const Catalogue& catalogue,
     auto [it, inserted] =
         first_row.emplace(KeyView{row.ods_code(), row.measure_id(), row.month()}, i);
     if (!inserted) {
-      v.Add(Row(i, "month"), "DUPLICATE_KEY",
-            StrCat(row.ods_code(), " ", row.measure_id(), " ", row.month(),
-                         " already appears at rows[", it->second, "]"));
+      v.Add(StrCat("rows[", i, "]"), "DUPLICATE_KEY",
+            StrCat("repeats rows[", it->second, "]: ", Clip(row.ods_code()), " ",
+                   Clip(row.measure_id()), " ", Clip(row.month())));
     }
   }
   return v.ToStatus("submission refused");
@@ -309,11 +309,11 @@ absl::Status ValidateLearning(const Catalogue& catalogue, const v1::Learning& l,
   }
   if (catalogue.FindCollaborative(l.collaborative_id()) == nullptr) {
     v.Add("learning.collaborative_id", "UNKNOWN_COLLABORATIVE",
-          StrCat("collaborative '", l.collaborative_id(), "' is not registered"));
+          StrCat("collaborative ", Quote(l.collaborative_id()), " is not registered"));
   }
   if (catalogue.FindTopic(l.topic_id()) == nullptr) {
     v.Add("learning.topic_id", "UNKNOWN_TOPIC",
-          StrCat("topic '", l.topic_id(), "' is not registered"));
+          StrCat("topic ", Quote(l.topic_id()), " is not registered"));
   }
   if (l.kind() == v1::LEARNING_KIND_UNSPECIFIED || !v1::LearningKind_IsValid(l.kind())) {
     v.Add("learning.kind", "MISSING_KIND",
@@ -345,7 +345,7 @@ absl::Status ValidateLearning(const Catalogue& catalogue, const v1::Learning& l,
   for (int i = 0; i < l.measure_ids_size(); ++i) {
     if (catalogue.FindMeasure(l.measure_ids(i)) == nullptr) {
       v.Add(StrCat("learning.measure_ids[", i, "]"), "UNKNOWN_MEASURE",
-            StrCat("measure '", l.measure_ids(i), "' is not defined"));
+            StrCat("measure ", Quote(l.measure_ids(i)), " is not defined"));
     }
   }
   return v.ToStatus("learning refused");

@@ -6,11 +6,31 @@
 
 namespace psc {
 
+namespace {
+
+// `text` cut to at most `max` bytes at a UTF-8 character boundary, with
+// "..." when cut.
+std::string Shortened(std::string text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  text.append("...");
+  return text;
+}
+
+}  // namespace
+
 void Violations::Add(std::string field, std::string reason, std::string description) {
   ++total_;
-  if (listed_.size() < max_listed_) {
-    listed_.push_back({std::move(field), std::move(reason), std::move(description)});
-  }
+  if (listed_.size() >= max_listed_) return;
+  field = Shortened(std::move(field), kMaxFieldBytes);
+  description = Shortened(std::move(description), kMaxDescriptionBytes);
+  const size_t bytes = field.size() + reason.size() + description.size();
+  // The first always; the others while they fit the budget.
+  if (!listed_.empty() && listed_bytes_ + bytes > kMaxListedBytes) return;
+  listed_bytes_ += bytes;
+  listed_.push_back({std::move(field), std::move(reason), std::move(description)});
 }
 
 absl::Status Violations::ToStatus(std::string_view summary, absl::StatusCode code) const {

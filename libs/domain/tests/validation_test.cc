@@ -93,8 +93,8 @@ TEST_F(ValidationTest, SameKeyTwiceInOneBatch) {
   auto s = Check(Batch("s1", {Obs("RHM", "falls-count.v1", "2024-04", 1),
                               Obs("RHM", "falls-count.v1", "2024-05", 1),
                               Obs("RHM", "falls-count.v1", "2024-04", 2)}));
-  EXPECT_THAT(Refusals(s), ElementsAre(Pair("rows[2].month", "DUPLICATE_KEY")));
-  EXPECT_THAT(FieldViolationsOf(s)[0].description, ::testing::HasSubstr("rows[0]"));
+  EXPECT_THAT(Refusals(s), ElementsAre(Pair("rows[2]", "DUPLICATE_KEY")));
+  EXPECT_EQ(FieldViolationsOf(s)[0].description, "repeats rows[0]: RHM falls-count.v1 2024-04");
 }
 
 TEST_F(ValidationTest, BatchLimits) {

@@ -217,7 +217,7 @@ absl::StatusOr<v1::Receipt> Gateway::Answer(RequestKind kind, uint32_t rows,
 static absl::Status SameMaker(const v1::Receipt& known, const std::string& principal) {
   if (known.principal() == principal) return absl::OkStatus();
   return absl::PermissionDeniedError(
-      StrCat("request id '", known.id(), "' is another principal's: choose another id"));
+      StrCat("request id ", Quote(known.id()), " is another principal's: choose another id"));
 }
 
 v1::Envelope Gateway::NewEnvelope(const std::string& principal) const {
@@ -418,8 +418,8 @@ absl::StatusOr<v1::Receipt> Gateway::EraseLearning(v1::LearningErased erasure,
       auto it = learnings_.find(erasure.learning_id());
       if (it == learnings_.end()) {
         return Answer(RequestKind::kErasure, 1,
-                      absl::NotFoundError(StrCat("learning_id: no learning '", erasure.learning_id(),
-                                                 "' has been shared")));
+                      absl::NotFoundError(StrCat("learning_id: no learning ",
+                                                 Quote(erasure.learning_id()), " has been shared")));
       }
       key_id = it->second.key_id;
     }

@@ -843,7 +843,8 @@ class Applier {
       s = model_.db_->Get(rocksdb::ReadOptions(), model_.learning_, e.learning_id(), &value);
     }
     if (s.IsNotFound()) {
-      Refuse(position, StrCat("erasure ", e.erasure_id(), ": no learning '", e.learning_id(), "'"));
+      Refuse(position,
+             StrCat("erasure ", e.erasure_id(), ": no learning ", Quote(e.learning_id())));
       return absl::OkStatus();
     }
     if (!s.ok()) return FromRocks(s, "read learning");

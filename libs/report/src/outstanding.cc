@@ -103,11 +103,11 @@ absl::StatusOr<v1::OutstandingReturns> BuildOutstandingReturns(
   auto month = Month::Parse(request.month());
   if (!month) {
     return InvalidField("month", "MALFORMED_MONTH",
-                        StrCat("'", request.month(), "' is not a month YYYY-MM"));
+                        StrCat(Quote(request.month()), " is not a month YYYY-MM"));
   }
   const std::string& only = request.collaborative_id();
   if (!only.empty() && view.catalogue().FindCollaborative(only) == nullptr) {
-    return absl::NotFoundError(StrCat("collaborative '", only, "' is not registered"));
+    return absl::NotFoundError(StrCat("collaborative ", Quote(only), " is not registered"));
   }
   return ReturnsOf(view, *month, only, EnrolledIn(view.catalogue(), {*month}).front());
 }

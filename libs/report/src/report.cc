@@ -358,22 +358,23 @@ absl::StatusOr<v1::Funnel> BuildFunnelPlot(const projection::View& view,
   auto quarter = Quarter::Parse(request.quarter());
   if (!quarter) {
     violations.Add("quarter", "INVALID_QUARTER",
-                   StrCat("'", request.quarter(), "' is not like 2024/25 Q1"));
+                   StrCat(Quote(request.quarter()), " is not like 2024/25 Q1"));
   }
   if (!violations.empty()) return violations.ToStatus("invalid funnel request");
   const Catalogue& catalogue = view.catalogue();
   const v1::Measure* measure = catalogue.FindMeasure(request.measure_id());
   if (measure == nullptr) {
-    return absl::NotFoundError(StrCat("measure '", request.measure_id(), "' is not defined"));
+    return absl::NotFoundError(StrCat("measure ", Quote(request.measure_id()), " is not defined"));
   }
   if (!IsFunnelMeasure(*measure)) {
     return InvalidField("measure_id", "NOT_A_RATIO",
-                        StrCat("measure '", measure->id(),
-                               "' is not a proportion or rate: funnel plots compare ratios"));
+                        StrCat("measure ", Quote(measure->id()),
+                               " is not a proportion or rate: funnel plots compare ratios"));
   }
   const std::string& collaborative = request.collaborative_id();
   if (!collaborative.empty() && catalogue.FindCollaborative(collaborative) == nullptr) {
-    return absl::NotFoundError(StrCat("collaborative '", collaborative, "' is not registered"));
+    return absl::NotFoundError(
+        StrCat("collaborative ", Quote(collaborative), " is not registered"));
   }
   const Month first = quarter->FirstMonth();
   const Month last = quarter->LastMonth();
@@ -446,7 +447,7 @@ absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
     auto month = Month::Parse(text);
     if (!month) {
       violations.Add(field, "MALFORMED_MONTH",
-                     StrCat("'", text, "' is not a month YYYY-MM (", Month::kMinYear, "..",
+                     StrCat(Quote(text), " is not a month YYYY-MM (", Month::kMinYear, "..",
                             Month::kMaxYear, ")"));
     }
     return month;
@@ -463,7 +464,7 @@ absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
   const Catalogue& catalogue = view.catalogue();
   const v1::Measure* measure = catalogue.FindMeasure(request.measure_id());
   if (measure == nullptr) {
-    return absl::NotFoundError(StrCat("measure '", request.measure_id(), "' is not defined"));
+    return absl::NotFoundError(StrCat("measure ", Quote(request.measure_id()), " is not defined"));
   }
   const std::string& collaborative = request.collaborative_id();
   const std::string& ods = request.ods_code();
@@ -471,10 +472,10 @@ absl::StatusOr<v1::Series> BuildSeries(const projection::View& view,
   const bool by_organisation = request.scope_case() == v1::GetSeriesRequest::kOdsCode;
   if (by_collaborative && catalogue.FindCollaborative(collaborative) == nullptr) {
     return absl::NotFoundError(
-        StrCat("collaborative '", collaborative, "' is not registered"));
+        StrCat("collaborative ", Quote(collaborative), " is not registered"));
   }
   if (by_organisation && catalogue.FindOrganisation(ods) == nullptr) {
-    return absl::NotFoundError(StrCat("organisation '", ods, "' is not registered"));
+    return absl::NotFoundError(StrCat("organisation ", Quote(ods), " is not registered"));
   }
 
   // The scope's monthly sums, by month index, for the months that could be

@@ -146,11 +146,11 @@ absl::StatusOr<std::string> ReadPem(const Flags& flags, const std::string& flag)
   std::stringstream text;
   text << in.rdbuf();
   if (!in && !in.eof()) {
-    return absl::InvalidArgumentError(StrCat("--", flag, ": cannot read '", flags.Get(flag), "'"));
+    return absl::InvalidArgumentError(StrCat("--", flag, ": cannot read ", Quote(flags.Get(flag))));
   }
   if (text.str().find("-----BEGIN ") == std::string::npos) {
     return absl::InvalidArgumentError(
-        StrCat("--", flag, ": '", flags.Get(flag), "' is not a PEM file"));
+        StrCat("--", flag, ": ", Quote(flags.Get(flag)), " is not a PEM file"));
   }
   return text.str();
 }

@@ -44,7 +44,7 @@ absl::StatusOr<access::Principal> Authenticator::Authenticate(
       const std::string subject = Property(*auth, GRPC_X509_CN_PROPERTY_NAME);
       if (const access::Principal* p = policy->ByCertificateSubject(subject)) return *p;
       return absl::UnauthenticatedError(
-          StrCat("no principal has the client certificate subject '", subject, "'"));
+          StrCat("no principal has the client certificate subject ", Quote(subject)));
     }
   }
   const auto& metadata = context.client_metadata();

@@ -46,7 +46,8 @@ absl::Status Flags::Parse(int argc, char** argv) {
     Flag& flag = it->second;
     if (flag.is_bool) {
       if (has_value && value != "true" && value != "false") {
-        return absl::InvalidArgumentError(StrCat("--", name, " takes true or false, not '", value, "'"));
+        return absl::InvalidArgumentError(
+            StrCat("--", name, " takes true or false, not ", Quote(value)));
       }
       flag.value = has_value ? value : "true";
     } else {
@@ -72,7 +73,7 @@ absl::StatusOr<int64_t> Flags::GetInt(const std::string& name) const {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return absl::InvalidArgumentError(StrCat("--", name, " must be an integer, not '", text, "'"));
+    return absl::InvalidArgumentError(StrCat("--", name, " must be an integer, not ", Quote(text)));
   }
   return value;
 }

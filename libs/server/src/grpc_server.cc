@@ -15,7 +15,7 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(const std::string& tex
                                                           const std::string& flag) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return absl::InvalidArgumentError(StrCat(flag, " must be HOST:PORT, not '", text, "'"));
+    return absl::InvalidArgumentError(StrCat(flag, " must be HOST:PORT, not ", Quote(text)));
   }
   std::string host = text.substr(0, colon);
   int port = -1;
@@ -24,7 +24,8 @@ absl::StatusOr<std::pair<std::string, int>> ParseHostPort(const std::string& tex
   auto [p, ec] = std::from_chars(begin, end, port);
   if (ec != std::errc() || p != end || port < 0 || port > 65535) {
     return absl::InvalidArgumentError(
-        StrCat(flag, " port must be 0..65535 (0 picks a free one), not '", text.substr(colon + 1), "'"));
+        StrCat(flag, " port must be 0..65535 (0 picks a free one), not ",
+               Quote(text.substr(colon + 1))));
   }
   return std::make_pair(host, port);
 }

@@ -101,7 +101,7 @@ Caller Caller::Local() {
 
 absl::Status Caller::Denied(std::string_view field, std::string_view why) const {
   return absl::PermissionDeniedError(
-      StrCat(field, ": outside the scope of principal '", name(), "' (", why, ")"));
+      StrCat(field, ": outside the scope of principal ", Quote(name()), " (", why, ")"));
 }
 
 absl::Status Caller::MayActFor(const Catalogue& catalogue, std::string_view ods_code,
@@ -110,18 +110,19 @@ absl::Status Caller::MayActFor(const Catalogue& catalogue, std::string_view ods_
   switch (role()) {
     case v1::ROLE_FEED:
       if (principal_.Lists(ods_code)) return absl::OkStatus();
-      return Denied(field, StrCat("the feed does not list organisation '", ods_code, "'"));
+      return Denied(field, StrCat("the feed does not list organisation ", Quote(ods_code)));
     case v1::ROLE_COLLABORATIVE: {
       const std::string& own = principal_.collaborative_id;
       if (month.has_value()) {
         const std::string* of = catalogue.CollaborativeOf(ods_code, *month);
         if (of != nullptr && *of == own) return absl::OkStatus();
-        return Denied(field, StrCat("organisation '", ods_code, "' is not in collaborative '",
-                                    own, "' in ", month->ToString()));
+        return Denied(field, StrCat("organisation ", Quote(ods_code), " is not in collaborative ",
+                                    Quote(own), " in ", month->ToString()));
       }
       if (catalogue.EverMemberOf(ods_code, own)) return absl::OkStatus();
       return Denied(field,
-                    StrCat("organisation '", ods_code, "' has never been in collaborative '", own, "'"));
+                    StrCat("organisation ", Quote(ods_code),
+                           " has never been in collaborative ", Quote(own)));
     }
     default:
       return Denied(field, StrCat("the ", RoleName(role()), " role acts for no organisation"));
@@ -134,12 +135,12 @@ absl::Status Caller::MayActForCollaborative(std::string_view id, std::string_vie
     return absl::OkStatus();
   }
   if (role() == v1::ROLE_COLLABORATIVE && id.empty()) {
-    return Denied(field, StrCat("set it to '", principal_.collaborative_id,
-                                "': figures of every collaborative are the national role's"));
+    return Denied(field, StrCat("set it to ", Quote(principal_.collaborative_id),
+                                ": figures of every collaborative are the national role's"));
   }
   if (role() == v1::ROLE_COLLABORATIVE) {
-    return Denied(field, StrCat("it acts for collaborative '", principal_.collaborative_id,
-                                "', not '", id, "'"));
+    return Denied(field, StrCat("it acts for collaborative ", Quote(principal_.collaborative_id),
+                                ", not ", Quote(id)));
   }
   return Denied(field, StrCat("the ", RoleName(role()), " role acts for no collaborative"));
 }
@@ -162,7 +163,7 @@ absl::StatusOr<Caller> Guard::Admit(const grpc::ServerContext& context, Rpc rpc)
   if (auto s = limiter_->Take(*principal); !s.ok()) return s;
   const Grant grant = GrantOf(principal->role, rpc);
   if (grant == Grant::kNone) {
-    return absl::PermissionDeniedError(StrCat("principal '", principal->name, "' (role ",
+    return absl::PermissionDeniedError(StrCat("principal ", Quote(principal->name), " (role ",
                                               RoleName(principal->role), ") may not call ",
                                               RpcName(rpc)));
   }

@@ -59,7 +59,7 @@ grpc::Status Reply(absl::StatusOr<T> result, T* response) {
 absl::StatusOr<Quarter> QuarterField(const std::string& text) {
   if (auto quarter = Quarter::Parse(text)) return *quarter;
   return InvalidField("quarter", "INVALID_QUARTER",
-                      StrCat("'", text, "' is not an NHS financial quarter like 2024/25 Q1"));
+                      StrCat(Quote(text), " is not an NHS financial quarter like 2024/25 Q1"));
 }
 
 // A series or chart request inside the caller's scope: its collaborative,
@@ -150,6 +150,51 @@ std::chrono::steady_clock::time_point WaitDeadline(const grpc::ServerContext& co
   return now + (deadline - now_system);
 }
 
+IngestServiceImpl::IngestServiceImpl(gateway::Gateway& gateway, const Guard& guard)
+    : ParsingService(v1::IngestService::service_full_name()), gateway_(gateway), guard_(guard) {
+  Serve("SubmitObservations", &IngestServiceImpl::SubmitObservations);
+  Serve("ShareLearning", &IngestServiceImpl::ShareLearning);
+  Serve("WithdrawObservations", &IngestServiceImpl::WithdrawObservations);
+  Serve("EraseLearning", &IngestServiceImpl::EraseLearning);
+}
+
+CatalogServiceImpl::CatalogServiceImpl(gateway::Gateway& gateway, const Guard& guard)
+    : ParsingService(v1::CatalogService::service_full_name()), gateway_(gateway), guard_(guard) {
+  Serve("ChangeCatalogue", &CatalogServiceImpl::ChangeCatalogue);
+  Serve("GetCatalogue", &CatalogServiceImpl::GetCatalogue);
+  Serve("ChangeSpcLimits", &CatalogServiceImpl::ChangeSpcLimits);
+}
+
+QueryServiceImpl::QueryServiceImpl(projection::ReadModel& model, eventlog::EventLog& log,
+                                   const Guard& guard)
+    : ParsingService(v1::QueryService::service_full_name()),
+      model_(model),
+      log_(log),
+      guard_(guard) {
+  Serve("GetQuarterlyReport", &QueryServiceImpl::GetQuarterlyReport);
+  Serve("GetSeries", &QueryServiceImpl::GetSeries);
+  Serve("GetReceipt", &QueryServiceImpl::GetReceipt);
+  Serve("GetStatus", &QueryServiceImpl::GetStatus);
+  Serve("GetSpcChart", &QueryServiceImpl::GetSpcChart);
+  Serve("GetValueHistory", &QueryServiceImpl::GetValueHistory);
+  Serve("ListOutstandingReturns", &QueryServiceImpl::ListOutstandingReturns);
+  Serve("GetFunnel", &QueryServiceImpl::GetFunnel);
+  Serve("ListAudit", &QueryServiceImpl::ListAudit);
+}
+
+PublicationServiceImpl::PublicationServiceImpl(projection::ReadModel& model,
+                                               eventlog::EventLog& log, const Clock& clock,
+                                               const Guard& guard)
+    : ParsingService(v1::PublicationService::service_full_name()),
+      model_(model),
+      log_(log),
+      clock_(clock),
+      guard_(guard) {
+  Serve("PublishQuarter", &PublicationServiceImpl::PublishQuarter);
+  Serve("GetPublication", &PublicationServiceImpl::GetPublication);
+  Serve("SignOffQuarter", &PublicationServiceImpl::SignOffQuarter);
+}
+
 // Declares `caller`, the admitted caller of `rpc`, or returns the refusal
 // (every handler starts with it; undefined at the end of the file).
 #define PSC_ADMIT(caller, rpc)               \
@@ -237,8 +282,8 @@ grpc::Status IngestServiceImpl::EraseLearning(grpc::ServerContext* context,
     auto scope = caller->MayActForCollaborative(shared_by.value_or(""), "learning_id");
     if (!shared_by.has_value() || !scope.ok()) {
       return ToGrpcStatus(caller->Denied(
-          "learning_id", StrCat("no learning '", request->learning_id(),
-                                "' shared by its collaborative")));
+          "learning_id",
+          StrCat("no learning ", Quote(request->learning_id()), " shared by its collaborative")));
     }
   }
   v1::LearningErased erasure;
@@ -364,7 +409,7 @@ grpc::Status QueryServiceImpl::GetReceipt(grpc::ServerContext* context,
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   if (!receipt->has_value()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        StrCat("no request '", request->id(), "' has been applied"));
+                        StrCat("no request ", Quote(request->id()), " has been applied"));
   }
   if (auto s = caller->Made((*receipt)->principal(), "id"); !s.ok()) return ToGrpcStatus(s);
   *response = std::move(**receipt);
@@ -379,7 +424,7 @@ grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
   auto month = Month::Parse(key.month());
   if (!month) {
     return ToGrpcStatus(InvalidField("key.month", "MALFORMED_MONTH",
-                                     StrCat("'", key.month(), "' is not a month YYYY-MM")));
+                                     StrCat(Quote(key.month()), " is not a month YYYY-MM")));
   }
   if (auto s = AwaitReadModel(model_, *context, request->min_position()); !s.ok()) return s;
   auto view = model_.Snapshot();
@@ -389,11 +434,11 @@ grpc::Status QueryServiceImpl::GetValueHistory(grpc::ServerContext* context,
   }
   if (view.catalogue().FindOrganisation(key.ods_code()) == nullptr) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        StrCat("organisation '", key.ods_code(), "' is not registered"));
+                        StrCat("organisation ", Quote(key.ods_code()), " is not registered"));
   }
   if (view.catalogue().FindMeasure(key.measure_id()) == nullptr) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        StrCat("measure '", key.measure_id(), "' is not defined"));
+                        StrCat("measure ", Quote(key.measure_id()), " is not defined"));
   }
   auto history = view.History(key.measure_id(), key.ods_code(), *month);
   if (!history.ok()) return ToGrpcStatus(history.status());
@@ -527,7 +572,7 @@ grpc::Status PublicationServiceImpl::AppendFromReadModel(
     if (known->has_value()) {
       if ((*known)->principal() != caller.name()) {
         return ToGrpcStatus(absl::PermissionDeniedError(StrCat(
-            id_field, ": request id '", id, "' is another principal's: choose another id")));
+            id_field, ": request id ", Quote(id), " is another principal's: choose another id")));
       }
       *response = **known;
       response->set_duplicate(true);
@@ -567,7 +612,7 @@ grpc::Status PublicationServiceImpl::SignOffQuarter(grpc::ServerContext* context
         if (view.catalogue().FindCollaborative(request->collaborative_id()) == nullptr) {
           return InvalidField(
               "collaborative_id", "UNKNOWN_COLLABORATIVE",
-              StrCat("collaborative '", request->collaborative_id(), "' is not registered"));
+              StrCat("collaborative ", Quote(request->collaborative_id()), " is not registered"));
         }
         auto report = report::BuildQuarterlyReport(view, quarter);
         if (!report.ok()) return report.status();

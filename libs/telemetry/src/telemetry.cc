@@ -177,7 +177,7 @@ absl::StatusOr<std::string> Telemetry::Serve(const std::string& listen) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
     return absl::InvalidArgumentError(
-        StrCat("--metrics-listen: '", listen, "' is not HOST:PORT"));
+        StrCat("--metrics-listen: ", Quote(listen), " is not HOST:PORT"));
   }
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(listen);

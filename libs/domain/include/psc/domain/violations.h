@@ -22,11 +22,17 @@ struct FieldViolation {
   bool operator==(const FieldViolation&) const = default;
 };
 
-// Collects violations of one request; lists at most `max_listed` of them (so
-// the error stays small enough for gRPC trailers) and counts the rest.
+// Collects violations of one request; lists at most `max_listed` of them,
+// and only while their text fits kMaxListedBytes (so the error stays small
+// enough for gRPC trailers however many rows are bad), and counts the rest.
 class Violations {
  public:
   static constexpr size_t kDefaultMaxListed = 25;
+  // A listed field path and description are cut to these (with "...").
+  static constexpr size_t kMaxFieldBytes = 128;
+  static constexpr size_t kMaxDescriptionBytes = 320;
+  // The listed violations' fields, reasons and descriptions together.
+  static constexpr size_t kMaxListedBytes = 2048;
   explicit Violations(size_t max_listed = kDefaultMaxListed) : max_listed_(max_listed) {}
 
   void Add(std::string field, std::string reason, std::string description);
@@ -44,6 +50,7 @@ class Violations {
  private:
   size_t max_listed_;
   size_t total_ = 0;
+  size_t listed_bytes_ = 0;
   std::vector<FieldViolation> listed_;
 };
 

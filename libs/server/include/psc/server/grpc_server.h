@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "psc/server/parsing_service.h"
 #include "psc/telemetry/telemetry.h"
 
 namespace psc::server {
@@ -20,11 +21,10 @@ struct Served {
   std::string name;        // e.g. "psc.v1.QueryService"
   grpc::Service* service;  // not owned
 };
-// `impl`, an implementation of the generated `Proto::Service`, named as
-// its proto names it: ServiceOf<v1::QueryService>(query).
-template <typename Proto>
-Served ServiceOf(typename Proto::Service& impl) {
-  return {Proto::service_full_name(), &impl};
+// A service that parses its own requests (parsing_service.h), named as its
+// proto names it ("psc.v1.QueryService").
+inline Served ServiceOf(ParsingService& impl) {
+  return {impl.descriptor().full_name(), &impl};
 }
 
 struct GrpcServerOptions {

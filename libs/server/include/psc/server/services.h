@@ -1,5 +1,7 @@
 // The gRPC services of psc.v1, thin over the gateway (write side) and the
-// read model (read side). Every handler first has the guard admit its
+// read model (read side). Each parses its own requests (ParsingService:
+// what cannot be parsed is INVALID_ARGUMENT, never INTERNAL) and serves
+// every method of its proto. Every handler first has the guard admit its
 // caller and checks the rows and objects it touches against the caller's
 // scope (see guard.h), then turns its request into a call on the domain
 // objects and maps the absl::Status it gets back; no other rules live
@@ -19,6 +21,7 @@
 #include "psc/domain/clock.h"
 #include "psc/eventlog/event_log.h"
 #include "psc/server/guard.h"
+#include "psc/server/parsing_service.h"
 #include "psc/v1/publication.grpc.pb.h"
 #include "psc/v1/query.grpc.pb.h"
 
@@ -31,71 +34,68 @@ inline constexpr std::chrono::seconds kMaxPositionWait{30};
 // server spent on the call after its min_position wait.
 inline constexpr std::string_view kServerTimingKey = "server-timing";
 
-class IngestServiceImpl final : public v1::IngestService::Service {
+class IngestServiceImpl final : public ParsingService {
  public:
-  IngestServiceImpl(gateway::Gateway& gateway, const Guard& guard)
-      : gateway_(gateway), guard_(guard) {}
+  IngestServiceImpl(gateway::Gateway& gateway, const Guard& guard);
   grpc::Status SubmitObservations(grpc::ServerContext* context,
                                   const v1::SubmitObservationsRequest* request,
-                                  v1::Receipt* response) override;
+                                  v1::Receipt* response);
   grpc::Status ShareLearning(grpc::ServerContext* context, const v1::ShareLearningRequest* request,
-                             v1::Receipt* response) override;
+                             v1::Receipt* response);
   grpc::Status WithdrawObservations(grpc::ServerContext* context,
                                     const v1::WithdrawObservationsRequest* request,
-                                    v1::Receipt* response) override;
+                                    v1::Receipt* response);
   grpc::Status EraseLearning(grpc::ServerContext* context, const v1::EraseLearningRequest* request,
-                             v1::Receipt* response) override;
+                             v1::Receipt* response);
 
  private:
   gateway::Gateway& gateway_;
   const Guard& guard_;
 };
 
-class CatalogServiceImpl final : public v1::CatalogService::Service {
+class CatalogServiceImpl final : public ParsingService {
  public:
-  CatalogServiceImpl(gateway::Gateway& gateway, const Guard& guard)
-      : gateway_(gateway), guard_(guard) {}
+  CatalogServiceImpl(gateway::Gateway& gateway, const Guard& guard);
   grpc::Status ChangeCatalogue(grpc::ServerContext* context,
                                const v1::ChangeCatalogueRequest* request,
-                               v1::Receipt* response) override;
+                               v1::Receipt* response);
   grpc::Status GetCatalogue(grpc::ServerContext* context, const v1::GetCatalogueRequest* request,
-                            v1::Catalogue* response) override;
+                            v1::Catalogue* response);
   grpc::Status ChangeSpcLimits(grpc::ServerContext* context,
                                const v1::ChangeSpcLimitsRequest* request,
-                               v1::Receipt* response) override;
+                               v1::Receipt* response);
 
  private:
   gateway::Gateway& gateway_;
   const Guard& guard_;
 };
 
-class QueryServiceImpl final : public v1::QueryService::Service {
+class QueryServiceImpl final : public ParsingService {
  public:
   // The audit trail is read from `log`, the log the read model folds.
-  QueryServiceImpl(projection::ReadModel& model, eventlog::EventLog& log, const Guard& guard)
-      : model_(model), log_(log), guard_(guard) {}
+  QueryServiceImpl(projection::ReadModel& model, eventlog::EventLog& log, const Guard& guard);
   grpc::Status GetQuarterlyReport(grpc::ServerContext* context,
                                   const v1::GetQuarterlyReportRequest* request,
-                                  v1::GetQuarterlyReportResponse* response) override;
+                                  v1::GetQuarterlyReportResponse* response);
   grpc::Status GetSeries(grpc::ServerContext* context, const v1::GetSeriesRequest* request,
-                         v1::Series* response) override;
+                         v1::Series* response);
   grpc::Status GetReceipt(grpc::ServerContext* context, const v1::GetReceiptRequest* request,
-                          v1::Receipt* response) override;
+                          v1::Receipt* response);
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
-                         v1::ProjectionStatus* response) override;
+                         v1::ProjectionStatus* response);
   grpc::Status GetSpcChart(grpc::ServerContext* context, const v1::GetSeriesRequest* request,
-                           v1::SpcChart* response) override;
+                           v1::SpcChart* response);
   grpc::Status GetValueHistory(grpc::ServerContext* context,
                                const v1::GetValueHistoryRequest* request,
-                               v1::ValueHistory* response) override;
+                               v1::ValueHistory* response);
   grpc::Status ListOutstandingReturns(grpc::ServerContext* context,
                                       const v1::ListOutstandingReturnsRequest* request,
-                                      v1::OutstandingReturns* response) override;
+                                      v1::OutstandingReturns* response);
 
   grpc::Status GetFunnel(grpc::ServerContext* context, const v1::GetFunnelRequest* request,
-                         v1::Funnel* response) override;
+                         v1::Funnel* response);
   grpc::Status ListAudit(grpc::ServerContext* context, const v1::ListAuditRequest* request,
-                         v1::AuditTrail* response) override;
+                         v1::AuditTrail* response);
 
  private:
   projection::ReadModel& model_;
@@ -107,20 +107,19 @@ class QueryServiceImpl final : public v1::QueryService::Service {
 
 // Publication: served where a read model is, appending to the log it
 // folds.
-class PublicationServiceImpl final : public v1::PublicationService::Service {
+class PublicationServiceImpl final : public ParsingService {
  public:
   PublicationServiceImpl(projection::ReadModel& model, eventlog::EventLog& log, const Clock& clock,
-                         const Guard& guard)
-      : model_(model), log_(log), clock_(clock), guard_(guard) {}
+                         const Guard& guard);
   grpc::Status PublishQuarter(grpc::ServerContext* context,
                               const v1::PublishQuarterRequest* request,
-                              v1::Receipt* response) override;
+                              v1::Receipt* response);
   grpc::Status GetPublication(grpc::ServerContext* context,
                               const v1::GetPublicationRequest* request,
-                              v1::Publication* response) override;
+                              v1::Publication* response);
   grpc::Status SignOffQuarter(grpc::ServerContext* context,
                               const v1::SignOffQuarterRequest* request,
-                              v1::Receipt* response) override;
+                              v1::Receipt* response);
 
  private:
   // Checks `id` (named `id_field`) and the quarter, waits for min_position,
